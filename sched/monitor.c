@@ -1,0 +1,329 @@
+/*
+ * monitor.c - the monitor thread (Go's sysmon).
+ *
+ * It costs nothing while no M waits for a P: it sleeps on a futex that the
+ * first waiter wakes.  While Ms wait it ticks, starting at 20 us and
+ * doubling after 50 passes that took nothing, up to 10 ms (Go's numbers),
+ * and on every pass:
+ *   - retakes each P seen in the very same syscall (same status word) on
+ *     the previous pass and hands it to the first waiter;
+ *   - asks the holder of a P held longer than a slice to give it up at its
+ *     next call (PW_PREEMPT), and signals it if it makes no call;
+ *   - revokes a P whose holder makes no call and no CPU progress and is
+ *     asleep in the kernel (blocked in a call the table does not cover);
+ *   - signals revoked Ms that run again without a P, so they queue.
+ * It reads no clock on any M's fast path: only the status words.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <time.h>
+
+#include "sched/internal.h"
+#include "shim/raw_syscall.h"
+
+#define DELAY_MIN_US 20
+#define DELAY_MAX_US 10000
+#define IDLE_PASSES_BEFORE_BACKOFF 50
+/* A holder that has made no intercepted call for this long is checked for
+ * being blocked (one CPU clock read per pass, only while Ms wait). */
+#define BLOCK_CHECK_AFTER_NS 1000000ull
+/* Signals to one thread are at least this far apart. */
+#define RESIGNAL_NS 1000000ull
+
+/* What the monitor remembers of each P between passes.  Private to the
+ * monitor thread. */
+struct mon_p {
+	uint64_t word;           /* status word on the previous pass */
+	uint64_t hand_word;      /* gen of the current holder ... */
+	uint64_t hand_since_ns;  /* ... and when the monitor first saw it */
+	uint64_t call_word;      /* gen+tick: the holder's last call ... */
+	uint64_t call_since_ns;  /* ... first seen at */
+	int64_t cpu_ns;          /* holder's CPU clock at cpu_at_ns, -1 unknown */
+	uint64_t cpu_at_ns;
+	uint64_t signaled_ns;
+};
+
+static struct mon_p mon[MP_MAXPROCS];
+
+void mp_monitor_wake(void)
+{
+	atomic_fetch_add(&mp_sched.mon_word, 1);
+	mp_futex_wake((const uint32_t *)&mp_sched.mon_word, 1);
+}
+
+static void signal_thread(int tid, uint64_t now, uint64_t *last)
+{
+	int sig = mp_sched.opt.preempt_signo;
+	if (!sig || now - *last < RESIGNAL_NS)
+		return;
+	*last = now;
+	if (mp_raw_tgkill(mp_sched.pid, tid, sig) == 0)
+		atomic_fetch_add(&mp_sched.preempt_signals, 1);
+}
+
+/* The state letter of /proc/self/task/TID/stat: 'R' running or runnable,
+ * 'S'/'D' asleep in the kernel.  Read with raw calls only (the monitor must
+ * not go through interposed open/read).  0 if unreadable. */
+static char thread_state(int tid)
+{
+	char path[64] = "/proc/self/task/";
+	size_t n = strlen(path);
+	char digits[16];
+	int nd = 0;
+	for (unsigned u = (unsigned)tid; u || nd == 0; u /= 10)
+		digits[nd++] = (char)('0' + u % 10);
+	while (nd)
+		path[n++] = digits[--nd];
+	memcpy(path + n, "/stat", 6);
+	int fd = (int)mp_raw_syscall6(SYS_openat, AT_FDCWD, (long)path,
+	                              O_RDONLY | O_CLOEXEC, 0, 0, 0);
+	if (fd < 0)
+		return 0;
+	char buf[512];
+	long len = mp_raw_syscall(SYS_read, fd, buf, sizeof buf - 1);
+	mp_raw_syscall(SYS_close, fd, 0, 0);
+	if (len <= 0)
+		return 0;
+	buf[len] = 0;
+	char *paren = strrchr(buf, ')');   /* the name may contain spaces */
+	return paren && paren[1] == ' ' ? paren[2] : 0;
+}
+
+/*
+ * check_running_p: pp is RUNNING and Ms wait.  Decide between nothing,
+ * asking for the P at the next call, signalling the holder, and revoking.
+ * Returns 1 if the P changed hands.
+ */
+static int check_running_p(struct mp_p *pp, struct mon_p *mv, uint64_t w, uint64_t now)
+{
+	uint64_t slice = mp_sched.opt.slice_ns;
+	bool over_slice = now - mv->hand_since_ns >= slice || (w & PW_STOP);
+	if (over_slice && !(w & PW_PREEMPT)) {
+		/* Cooperative first: the next enter or exit fails its CAS. */
+		uint64_t fw = w | PW_PREEMPT;
+		if (atomic_compare_exchange_strong(&pp->word, &w, fw))
+			w = fw;
+	}
+	if (now - mv->call_since_ns < BLOCK_CHECK_AFTER_NS && !over_slice)
+		return 0;
+	/* No intercepted call for a while: is the holder running or blocked? */
+	int tid = atomic_load_explicit(&pp->tid, memory_order_relaxed);
+	int64_t cpu = mp_raw_clock_ns(mp_thread_cpuclock(tid));
+	if (cpu < 0)
+		return 0;
+	if (mv->cpu_ns < 0 || cpu != mv->cpu_ns) {
+		bool ran = mv->cpu_ns >= 0;
+		mv->cpu_ns = cpu;
+		mv->cpu_at_ns = now;
+		/* Running user code past its slice without calls: signal it. */
+		if (ran && (w & PW_PREEMPT) && now - mv->call_since_ns >= slice)
+			signal_thread(tid, now, &mv->signaled_ns);
+		return 0;
+	}
+	/* No CPU progress since the last pass.  Runnable-but-descheduled
+	 * looks the same from the clock, so ask the kernel. */
+	char st = thread_state(tid);
+	if (st != 'S' && st != 'D')
+		return 0;
+	return mp_revoke(pp, w, cpu) ? 1 : 0;
+}
+
+/* watch_revoked: revoked Ms that run again without a P are signalled so
+ * they notice at once instead of at their next call. */
+static void watch_revoked(uint64_t now)
+{
+	struct mp_revoked seen[64];
+	int slot[64];
+	int n = 0;
+	mp_lock(&mp_sched.lock);
+	for (int i = 0; i < MP_MAXPROCS && n < 64 && (uint32_t)n < mp_sched.nrevoked; i++)
+		if (mp_sched.revoked[i].tid) {
+			slot[n] = i;
+			seen[n++] = mp_sched.revoked[i];
+		}
+	mp_unlock(&mp_sched.lock);
+	for (int k = 0; k < n; k++) {
+		int64_t cpu = mp_raw_clock_ns(mp_thread_cpuclock(seen[k].tid));
+		bool gone = cpu < 0;   /* exited without noticing */
+		bool ran = !gone && cpu != seen[k].last_cpu_ns;
+		if (ran)
+			signal_thread(seen[k].tid, now, &seen[k].signaled_at_ns);
+		mp_lock(&mp_sched.lock);
+		struct mp_revoked *rv = &mp_sched.revoked[slot[k]];
+		if (rv->tid == seen[k].tid) {
+			if (gone) {
+				rv->tid = 0;
+				atomic_fetch_sub(&mp_sched.nrevoked, 1);
+			} else {
+				rv->last_cpu_ns = cpu;
+				rv->signaled_at_ns = seen[k].signaled_at_ns;
+			}
+		}
+		mp_unlock(&mp_sched.lock);
+	}
+}
+
+/* One pass over the P table.  Returns how many Ps changed hands. */
+static int retake_pass(uint64_t now)
+{
+	uint32_t len = atomic_load(&mp_sched.ptable_len);
+	bool waiting = atomic_load(&mp_sched.nwaiting) > 0;
+	int taken = 0;
+	for (uint32_t i = 0; i < len; i++) {
+		struct mp_p *pp = &mp_allp[i];
+		struct mon_p *mv = &mon[i];
+		uint64_t w = atomic_load(&pp->word);
+		uint64_t gen = w >> PW_GEN_SHIFT;
+		uint64_t call = w & ~(PW_STATE_MASK | PW_FLAGS_MASK);
+		if (gen != mv->hand_word) {
+			mv->hand_word = gen;
+			mv->hand_since_ns = now;
+		}
+		if (call != mv->call_word) {
+			mv->call_word = call;
+			mv->call_since_ns = now;
+			mv->cpu_ns = -1;
+		}
+		switch (pw_state(w)) {
+		case P_SYSCALL:
+			/* In the same syscall for a whole tick while Ms wait. */
+			if (waiting && w == mv->word &&
+			    atomic_compare_exchange_strong(&pp->word, &w, pw_next_gen(w, P_IDLE))) {
+				mp_lock(&mp_sched.lock);
+				mp_retake_locked(pp);
+				mp_unlock(&mp_sched.lock);
+				taken++;
+			}
+			break;
+		case P_RUNNING:
+			if (waiting || (w & PW_STOP))
+				taken += check_running_p(pp, mv, w, now);
+			break;
+		default:
+			break;
+		}
+		mv->word = atomic_load(&pp->word);
+	}
+	if (atomic_load_explicit(&mp_sched.nrevoked, memory_order_relaxed))
+		watch_revoked(now);
+	return taken;
+}
+
+static bool must_watch(void)
+{
+	if (atomic_load(&mp_sched.nwaiting) || atomic_load(&mp_sched.nrevoked))
+		return true;
+	/* Ps asked to stop by a resize whose holders make no calls. */
+	uint32_t len = atomic_load(&mp_sched.ptable_len);
+	for (uint32_t i = atomic_load(&mp_sched.nprocs); i < len; i++)
+		if (pw_state(atomic_load(&mp_allp[i].word)) == P_RUNNING)
+			return true;
+	return false;
+}
+
+static void emit_trace(uint64_t now)
+{
+	struct mp_stats st;
+	mp_stats_snapshot(&st);
+	mp_sched.opt.trace(&st, (now - mp_sched.start_ns) / 1000000);
+}
+
+static void sleep_on_word(uint32_t seq, uint64_t ns)
+{
+	struct timespec ts = { (time_t)(ns / 1000000000u), (long)(ns % 1000000000u) };
+	mp_futex_wait((const uint32_t *)&mp_sched.mon_word, seq, ns ? &ts : NULL);
+}
+
+static void *monitor_main(void *arg)
+{
+	(void)arg;
+	/* The default 50 us timer slack would turn a 20 us tick into ~100 us. */
+	mp_raw_syscall(SYS_prctl, PR_SET_TIMERSLACK, 1, 0);
+	/* Never run the program's signal handlers on this thread. */
+	sigset_t all;
+	sigfillset(&all);
+	mp_raw_syscall6(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, 0, 8, 0, 0);
+	for (uint32_t i = 0; i < MP_MAXPROCS; i++)
+		mon[i].cpu_ns = -1;
+
+	uint64_t trace_ns = mp_sched.opt.schedtrace_ms * 1000000ull;
+	uint64_t next_trace = mp_sched.start_ns + trace_ns;
+	uint64_t delay_us = DELAY_MIN_US;
+	unsigned idle = 0;
+	while (!atomic_load(&mp_sched.mon_stop)) {
+		uint32_t seq = atomic_load(&mp_sched.mon_word);
+		uint64_t now = mp_now_ns();
+		uint64_t to_trace = trace_ns ? (next_trace > now ? next_trace - now : 1) : 0;
+		atomic_store(&mp_sched.mon_sleeping, 1);   /* seq_cst: pairs with park_locked */
+		if (!must_watch()) {
+			/* Deep sleep: nobody waits, so there is nothing to do until
+			 * a waiter wakes us (or the next schedtrace line is due). */
+			sleep_on_word(seq, to_trace);
+			atomic_store(&mp_sched.mon_sleeping, 0);
+			delay_us = DELAY_MIN_US;
+			idle = 0;
+		} else {
+			atomic_store(&mp_sched.mon_sleeping, 0);
+			uint64_t d = delay_us * 1000;
+			sleep_on_word(seq, to_trace && to_trace < d ? to_trace : d);
+		}
+		if (atomic_load(&mp_sched.mon_stop))
+			break;
+		now = mp_now_ns();
+		int taken = retake_pass(now);
+		if (trace_ns && now >= next_trace) {
+			emit_trace(now);
+			next_trace = now + trace_ns;
+		}
+		if (taken) {
+			idle = 0;
+			delay_us = DELAY_MIN_US;
+		} else if (++idle > IDLE_PASSES_BEFORE_BACKOFF) {
+			delay_us = delay_us * 2 > DELAY_MAX_US ? DELAY_MAX_US : delay_us * 2;
+		}
+	}
+	atomic_store(&mp_sched.mon_running, 0);
+	return NULL;
+}
+
+int mp_monitor_start(mp_thread_create_fn create)
+{
+	if (!atomic_load(&mp_sched.active))
+		return -EINVAL;
+	int expect = 0;
+	if (!atomic_compare_exchange_strong(&mp_sched.mon_running, &expect, 1))
+		return 0;
+	atomic_store(&mp_sched.mon_stop, 0);
+	if (!create)
+		create = pthread_create;
+	/* Created with every signal blocked so no handler of the program runs
+	 * on it even before monitor_main blocks them itself. */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	int err = create(&mp_sched.mon_thread, NULL, monitor_main, NULL);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (err) {
+		atomic_store(&mp_sched.mon_running, 0);
+		return -err;
+	}
+	pthread_detach(mp_sched.mon_thread);
+	return 0;
+}
+
+void mp_monitor_stop(void)
+{
+	if (!atomic_load(&mp_sched.mon_running))
+		return;
+	atomic_store(&mp_sched.mon_stop, 1);
+	mp_monitor_wake();
+	/* Wait (bounded) for it to leave so a later restart or unload does not
+	 * race it; it is detached, so there is nothing to join. */
+	for (int i = 0; i < 2000 && atomic_load(&mp_sched.mon_running); i++) {
+		struct timespec ts = { 0, 100000 };
+		mp_raw_syscall(SYS_nanosleep, &ts, 0, 0);
+	}
+}

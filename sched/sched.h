@@ -1,0 +1,103 @@
+/*
+ * sched.h - the maxprocs scheduler core: Ps, Ms, syscall entry/exit,
+ * hand-off, parking, the monitor, resize and counters.
+ *
+ * The model is the Go runtime's (src/runtime/proc.go): a thread (an M) must
+ * hold a P to run user code; at most nprocs Ms hold one at a time.  Entering a
+ * call that may block lets the P wait in the SYSCALL state so the same M can
+ * take it back with one CAS; the monitor (Go's sysmon) retakes Ps that stay
+ * in SYSCALL while other Ms wait.  docs/design.md states every state and
+ * invariant; read it before changing this code.
+ *
+ * This layer is pure C on futexes and atomics: it interposes nothing and
+ * resolves no symbols.  Every function here is async-signal-safe unless its
+ * comment says otherwise, allocates nothing and never touches errno on
+ * return (slow paths save and restore it).
+ */
+#ifndef MAXPROCS_SCHED_H
+#define MAXPROCS_SCHED_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MP_MAXPROCS 1024                  /* largest P table */
+#define MP_SLICE_DEFAULT_NS 10000000ull   /* 10 ms, Go's forcePreemptNS */
+
+typedef int (*mp_thread_create_fn)(pthread_t *, const pthread_attr_t *,
+                                   void *(*)(void *), void *);
+
+/* A schedtrace line is produced by the monitor every period; the caller
+ * decides where it goes (the preload writes it to stderr). */
+struct mp_stats;
+typedef void (*mp_trace_fn)(const struct mp_stats *st, uint64_t elapsed_ms);
+
+struct mp_options {
+	uint32_t nprocs;          /* 1..MP_MAXPROCS */
+	uint64_t slice_ns;        /* preemption slice; 0 = MP_SLICE_DEFAULT_NS */
+	int preempt_signo;        /* signal sent to preempt a holder; 0 = none */
+	uint64_t schedtrace_ms;   /* 0 = off */
+	mp_trace_fn trace;        /* called by the monitor when schedtrace_ms */
+};
+
+/* Counters, summed over Ps by mp_stats_snapshot(). */
+struct mp_stats {
+	uint32_t nprocs;          /* Ps in the table now */
+	uint32_t idle;            /* Ps idle */
+	uint32_t running;         /* Ps running user code */
+	uint32_t in_syscall;      /* Ps waiting in SYSCALL for their M */
+	uint32_t stopped;         /* Ps stopped by a resize */
+	uint32_t threads;         /* Ms attached (live threads) */
+	uint32_t waiting;         /* Ms parked waiting for a P */
+	uint32_t running_hwm;     /* most Ps held at once (RUNNING or SYSCALL) */
+	uint64_t enters;          /* enter-syscall + enter-blocking */
+	uint64_t fast_exits;      /* exits that CASed their old P back */
+	uint64_t slow_exits;      /* exits that took another P or parked */
+	uint64_t handoffs;        /* Ps wired to a parked M by another party */
+	uint64_t retakes;         /* SYSCALL Ps taken by the monitor or a waiter */
+	uint64_t parks;           /* times an M slept waiting for a P */
+	uint64_t preempts;        /* Ps given up at a call because of a slice */
+	uint64_t signal_preempts; /* Ps given up in the preemption signal handler */
+	uint64_t revokes;         /* Ps taken from holders blocked outside the table */
+	uint64_t overshoot_ns;    /* CPU time run by Ms whose P had been revoked */
+	uint64_t preempt_signals; /* preemption signals sent by the monitor */
+};
+
+/* Life of the scheduler (not async-signal-safe; call from one thread). */
+int  mp_sched_init(const struct mp_options *opt);   /* 0 or -errno */
+int  mp_monitor_start(mp_thread_create_fn create);  /* NULL: pthread_create */
+void mp_monitor_stop(void);
+void mp_sched_fork_child(void);  /* in a fork child: one M on P0, fresh table */
+void mp_sched_shutdown(void);    /* stop the monitor; every call passes through */
+bool mp_sched_active(void);
+
+/* Life of an M.  attach: this thread becomes an M and waits for a P.
+ * detach: it gives its P away (to the first waiter) and stops being an M. */
+void mp_m_attach(void);
+void mp_m_detach(void);
+bool mp_m_attached(void);
+bool mp_m_holds_p(void);         /* m.p != 0 */
+int  mp_m_pid(void);             /* id of the P this M holds, or -1 */
+
+/* Bracket a call that may block.  enter-syscall keeps the P in SYSCALL for a
+ * cheap return; enter-blocking hands it to a waiting M at once.  Calls nest
+ * (a signal handler's write inside an intercepted read): only the outermost
+ * pair acts. */
+void mp_enter_syscall(void);
+void mp_enter_blocking(void);
+void mp_exit_syscall(void);
+
+/* Cooperative points.  mp_yield: if an M waits, hand it the P and queue for
+ * one again.  Returns true if the P was given away. */
+bool mp_yield(void);
+/* Called from the preemption signal handler: yields if this M is at a safe
+ * point, holds a P and another M waits (or its P was revoked). */
+void mp_preempt_signal(void);
+
+/* Resize the P table to n (1..MP_MAXPROCS): extra Ps are stopped as their
+ * holders give them up; new Ps are handed to waiters.  0 or -EINVAL. */
+int mp_procresize(uint32_t n);
+
+void mp_stats_snapshot(struct mp_stats *out);
+
+#endif

@@ -1,0 +1,312 @@
+/*
+ * harness.h - what the unit tests share: fixtures that give each Criterion
+ * test (its own process) a fresh scheduler, scripted M threads ("agents")
+ * that the test drives one step at a time, bounded waits, and the checks
+ * that every P is accounted for.
+ *
+ * Criterion assertions longjmp out of the test function, so only the test's
+ * own thread may use them; other threads report through worker_fail().
+ */
+#ifndef MP_TEST_HARNESS_H
+#define MP_TEST_HARNESS_H
+
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sched.h>
+#include <time.h>
+
+#include "sched/sched.h"
+#include "sched/internal.h"
+
+#define MP_UNUSED __attribute__((unused))
+
+/* How long a step may take before we call it a hang: far beyond any monitor
+ * tick (<= 10 ms), so a loaded 2-core VM running a sanitizer build passes. */
+#define MP_TEST_WAIT_MS 10000
+
+static inline uint64_t now_ns(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+static inline void sleep_us(unsigned us)
+{
+	struct timespec ts = { .tv_sec = us / 1000000, .tv_nsec = (long)(us % 1000000) * 1000 };
+	while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+		;
+}
+
+static inline void spin_ns(uint64_t ns)
+{
+	uint64_t end = now_ns() + ns;
+	while (now_ns() < end)
+		__builtin_ia32_pause();
+}
+
+/* Polls cond until true or ms run out; evaluates to the last value of cond. */
+#define WAIT_UNTIL(cond, ms) ({                                          \
+	uint64_t wu_deadline_ = now_ns() + (uint64_t)(ms) * 1000000u;     \
+	bool wu_ok_;                                                      \
+	for (;;) {                                                        \
+		if ((wu_ok_ = (cond)))                                        \
+			break;                                                    \
+		if (now_ns() > wu_deadline_)                                  \
+			break;                                                    \
+		sleep_us(200);                                                \
+	}                                                                 \
+	wu_ok_; })
+
+static inline struct mp_stats stats(void)
+{
+	struct mp_stats s;
+	mp_stats_snapshot(&s);
+	return s;
+}
+
+/* One line of the stats, for failure messages. */
+static inline const char *stats_str(const struct mp_stats *s)
+{
+	static __thread char buf[320];
+	snprintf(buf, sizeof buf,
+	         "nprocs=%u idle=%u running=%u syscall=%u stopped=%u threads=%u "
+	         "waiting=%u hwm=%u enters=%lu fast=%lu slow=%lu handoffs=%lu "
+	         "retakes=%lu parks=%lu",
+	         s->nprocs, s->idle, s->running, s->in_syscall, s->stopped,
+	         s->threads, s->waiting, s->running_hwm,
+	         (unsigned long)s->enters, (unsigned long)s->fast_exits,
+	         (unsigned long)s->slow_exits, (unsigned long)s->handoffs,
+	         (unsigned long)s->retakes, (unsigned long)s->parks);
+	return buf;
+}
+
+/* ---- fixtures ---------------------------------------------------------- */
+
+static inline void sched_up(uint32_t n)
+{
+	struct mp_options opt = { .nprocs = n };
+	int rc = mp_sched_init(&opt);
+	cr_assert_eq(rc, 0, "mp_sched_init(nprocs=%u) = %d", n, rc);
+	rc = mp_monitor_start(NULL);
+	cr_assert_eq(rc, 0, "mp_monitor_start(NULL) = %d", rc);
+}
+
+static inline void sched_up_1p(void) { sched_up(1); }
+static inline void sched_up_2p(void) { sched_up(2); }
+static inline void sched_up_4p(void) { sched_up(4); }
+static inline void sched_up_8p(void) { sched_up(8); }
+static inline void sched_down(void) { mp_sched_shutdown(); }
+
+/* ---- failures seen by threads other than the test's ------------------- */
+
+static atomic_int worker_failures MP_UNUSED;
+static char worker_failure_msg[256] MP_UNUSED;
+static pthread_mutex_t worker_failure_lock MP_UNUSED = PTHREAD_MUTEX_INITIALIZER;
+
+__attribute__((format(printf, 1, 2)))
+static inline void worker_fail(const char *fmt, ...)
+{
+	pthread_mutex_lock(&worker_failure_lock);
+	if (atomic_fetch_add(&worker_failures, 1) == 0) {
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(worker_failure_msg, sizeof worker_failure_msg, fmt, ap);
+		va_end(ap);
+	}
+	pthread_mutex_unlock(&worker_failure_lock);
+}
+
+static inline void assert_no_worker_failures(void)
+{
+	pthread_mutex_lock(&worker_failure_lock);
+	int n = atomic_load(&worker_failures);
+	char msg[sizeof worker_failure_msg];
+	memcpy(msg, worker_failure_msg, sizeof msg);
+	pthread_mutex_unlock(&worker_failure_lock);
+	cr_assert_eq(n, 0, "%d check(s) failed in other threads; first: %s", n, msg);
+}
+
+/* ---- agents: M threads that run one scripted step at a time ----------- */
+
+enum agent_cmd {
+	A_ATTACH, A_DETACH, A_ENTER_SYSCALL, A_ENTER_BLOCKING, A_EXIT,
+	A_YIELD, A_NOTE_ORDER, A_QUIT,
+};
+
+static const char *const agent_cmd_name[] MP_UNUSED = {
+	"attach", "detach", "enter-syscall", "enter-blocking", "exit",
+	"yield", "note-order", "quit",
+};
+
+#define AGENT_RING 32
+
+struct agent {
+	pthread_t thread;
+	sem_t go;
+	int id;
+	enum agent_cmd ring[AGENT_RING];
+	unsigned posted;            /* test thread only */
+	atomic_uint done;           /* steps finished */
+	atomic_int pid;             /* mp_m_pid() after the last step */
+	atomic_int order;           /* rank taken by A_NOTE_ORDER, from 1 */
+	atomic_int yielded;         /* mp_yield()'s result at the last A_YIELD */
+	struct mp_m *m;             /* this thread's M (white-box); set before the first step */
+};
+
+/* Ranks handed out by A_NOTE_ORDER, in the order agents get there. */
+static atomic_int agent_rank MP_UNUSED;
+
+/*
+ * An agent holding a P stands for a thread running user code, so it waits
+ * for its next step on the CPU: one asleep in the kernel with a P would be
+ * "blocked outside the table" and the monitor would rightly revoke its P.
+ * Without a P (not an M, or inside a bracketed call) it sleeps.
+ */
+static inline void agent_await_step(struct agent *a)
+{
+	if (mp_m_holds_p()) {
+		while (sem_trywait(&a->go) != 0)
+			sched_yield();
+	} else {
+		while (sem_wait(&a->go) != 0)
+			;
+	}
+}
+
+static inline void *agent_main(void *arg)
+{
+	struct agent *a = arg;
+	__atomic_store_n(&a->m, &mp_self, __ATOMIC_RELEASE);
+	for (unsigned i = 0;; i++) {
+		agent_await_step(a);
+		enum agent_cmd c = a->ring[i % AGENT_RING];
+		/* The core promises to leave errno alone on every path. */
+		errno = 4200 + a->id;
+		switch (c) {
+		case A_ATTACH: mp_m_attach(); break;
+		case A_DETACH: mp_m_detach(); break;
+		case A_ENTER_SYSCALL: mp_enter_syscall(); break;
+		case A_ENTER_BLOCKING: mp_enter_blocking(); break;
+		case A_EXIT: mp_exit_syscall(); break;
+		case A_YIELD: atomic_store(&a->yielded, mp_yield()); break;
+		case A_NOTE_ORDER: atomic_store(&a->order, atomic_fetch_add(&agent_rank, 1) + 1); break;
+		case A_QUIT: break;
+		}
+		if (errno != 4200 + a->id)
+			worker_fail("agent %d: %s changed errno to %d", a->id, agent_cmd_name[c], errno);
+		atomic_store(&a->pid, mp_m_pid());
+		atomic_fetch_add(&a->done, 1);
+		if (c == A_QUIT)
+			return NULL;
+	}
+}
+
+static inline void agent_start(struct agent *a, int id)
+{
+	memset(a, 0, sizeof *a);
+	a->id = id;
+	atomic_store(&a->pid, -1);
+	cr_assert_eq(sem_init(&a->go, 0, 0), 0);
+	cr_assert_eq(pthread_create(&a->thread, NULL, agent_main, a), 0);
+	cr_assert(WAIT_UNTIL(__atomic_load_n(&a->m, __ATOMIC_ACQUIRE) != NULL, MP_TEST_WAIT_MS),
+	          "agent %d did not start", id);
+}
+
+/* Queue a step without waiting for it. */
+static inline void agent_post(struct agent *a, enum agent_cmd c)
+{
+	cr_assert_lt(a->posted - atomic_load(&a->done), AGENT_RING, "agent %d: too many steps queued", a->id);
+	a->ring[a->posted % AGENT_RING] = c;
+	a->posted++;
+	sem_post(&a->go);
+}
+
+/* Wait until the agent has finished n steps in all. */
+static inline bool agent_wait(struct agent *a, unsigned n, unsigned ms)
+{
+	return WAIT_UNTIL(atomic_load(&a->done) >= n, ms);
+}
+
+/* Run one step and wait for it to finish (a hang fails the test). */
+static inline void agent_run(struct agent *a, enum agent_cmd c)
+{
+	agent_post(a, c);
+	bool finished = agent_wait(a, a->posted, MP_TEST_WAIT_MS);
+	struct mp_stats s = stats();
+	cr_assert(finished, "agent %d hung in %s; %s", a->id, agent_cmd_name[c], stats_str(&s));
+}
+
+static inline void agent_finish(struct agent *a)
+{
+	agent_post(a, A_QUIT);
+	cr_assert(agent_wait(a, a->posted, MP_TEST_WAIT_MS), "agent %d did not quit", a->id);
+	pthread_join(a->thread, NULL);
+	sem_destroy(&a->go);
+}
+
+/* ---- accounting -------------------------------------------------------- */
+
+/* Walks the P table (white-box).  Call only when no M is moving. */
+static inline void assert_p_table_consistent(void)
+{
+	char bad[256] = "";
+	mp_lock(&mp_sched.lock);
+	uint32_t len = atomic_load(&mp_sched.ptable_len);
+	uint32_t n = atomic_load(&mp_sched.nprocs);
+	uint32_t npidle = atomic_load(&mp_sched.npidle);
+	unsigned seen[MP_MAXPROCS] = { 0 };
+	for (uint32_t i = 0; i < npidle && i < MP_MAXPROCS && !bad[0]; i++) {
+		uint32_t id = mp_sched.pidle[i];
+		if (id >= len)
+			snprintf(bad, sizeof bad, "idle stack slot %u holds P%u beyond the table (%u)", i, id, len);
+		else if (seen[id]++)
+			snprintf(bad, sizeof bad, "P%u is on the idle stack twice", id);
+	}
+	for (uint32_t i = 0; i < len && !bad[0]; i++) {
+		struct mp_p *pp = &mp_allp[i];
+		uint64_t w = atomic_load(&pp->word);
+		unsigned st = pw_state(w);
+		if (st == P_IDLE && (!pp->in_idle || !seen[i]))
+			snprintf(bad, sizeof bad, "P%u is IDLE but not on the idle stack (in_idle=%d)", i, pp->in_idle);
+		else if (st != P_IDLE && (pp->in_idle || seen[i]))
+			snprintf(bad, sizeof bad, "P%u in state %u is on the idle stack", i, st);
+		else if (st == P_STOPPED && i < n)
+			snprintf(bad, sizeof bad, "P%u is STOPPED but within nprocs %u", i, n);
+		else if (st != P_STOPPED && i >= n)
+			snprintf(bad, sizeof bad, "P%u beyond nprocs %u is in state %u", i, n, st);
+		else if (st == P_RUNNING && (atomic_load(&pp->m) == NULL || atomic_load(&pp->m)->p != pp))
+			snprintf(bad, sizeof bad, "P%u is RUNNING but its M does not hold it", i);
+	}
+	mp_unlock(&mp_sched.lock);
+	cr_assert(!bad[0], "P table: %s", bad);
+}
+
+/* After every M has detached: each usable P idle exactly once, each P
+ * beyond a shrunk table stopped, no M left, and the high-water mark never
+ * above the largest table the test used (max_n). */
+static inline void assert_all_ps_idle(uint32_t max_n)
+{
+	struct mp_stats s = stats();
+	const char *line = stats_str(&s);
+	uint32_t len = atomic_load(&mp_sched.ptable_len);
+	cr_assert_eq(s.idle + s.running + s.in_syscall + s.stopped, len,
+	             "Ps not accounted exactly once (table of %u): %s", len, line);
+	cr_assert_eq(s.idle, s.nprocs, "not every P idle after all Ms detached: %s", line);
+	cr_assert_eq(s.stopped, len - s.nprocs, "%s", line);
+	cr_assert_eq(s.running, 0, "%s", line);
+	cr_assert_eq(s.in_syscall, 0, "%s", line);
+	cr_assert_eq(s.waiting, 0, "%s", line);
+	cr_assert_eq(s.threads, 0, "%s", line);
+	cr_assert_leq(s.running_hwm, max_n, "high-water mark above nprocs: %s", line);
+	assert_p_table_consistent();
+}
+
+#endif

@@ -1,0 +1,85 @@
+/* test_fifo.c - parked Ms receive Ps in the order they queued (FIFO), whichever way the holder lets go. */
+#include "harness.h"
+
+#define NWAITERS 6
+
+enum release_by { BY_DETACH, BY_ENTER_BLOCKING, BY_YIELD };
+
+/*
+ * H holds the only P; W1..Wk queue one at a time, each visibly parked
+ * before the next starts; then H lets go.  Every waiter notes its rank the
+ * moment it has the P and detaches, handing it to the next.
+ */
+static void handoff_order(enum release_by how)
+{
+	struct agent h, w[NWAITERS];
+	agent_start(&h, 0);
+	agent_run(&h, A_ATTACH);
+	cr_assert_eq(atomic_load(&h.pid), 0);
+	for (int i = 0; i < NWAITERS; i++) {
+		agent_start(&w[i], i + 1);
+		agent_post(&w[i], A_ATTACH);
+		agent_post(&w[i], A_NOTE_ORDER);
+		agent_post(&w[i], A_DETACH);
+		struct mp_stats s = stats();
+		cr_assert(WAIT_UNTIL((s = stats()).waiting == (uint32_t)i + 1, MP_TEST_WAIT_MS),
+		          "W%d did not park; %s", i + 1, stats_str(&s));
+	}
+	for (int i = 0; i < NWAITERS; i++)
+		cr_assert_eq(atomic_load(&w[i].done), 0, "W%d got a P while H holds the only one", i + 1);
+
+	switch (how) {
+	case BY_DETACH:
+		agent_run(&h, A_DETACH);
+		break;
+	case BY_ENTER_BLOCKING:
+		/* H queues again on exit, behind every waiter. */
+		agent_run(&h, A_ENTER_BLOCKING);
+		agent_post(&h, A_EXIT);
+		agent_post(&h, A_NOTE_ORDER);
+		agent_post(&h, A_DETACH);
+		break;
+	case BY_YIELD:
+		agent_post(&h, A_YIELD);
+		agent_post(&h, A_NOTE_ORDER);
+		agent_post(&h, A_DETACH);
+		break;
+	}
+
+	for (int i = 0; i < NWAITERS; i++) {
+		struct mp_stats s = stats();
+		cr_assert(agent_wait(&w[i], 3, MP_TEST_WAIT_MS), "W%d never got the P; %s", i + 1, stats_str(&s));
+	}
+	cr_assert(agent_wait(&h, h.posted, MP_TEST_WAIT_MS), "H never got the P back");
+	for (int i = 0; i < NWAITERS; i++)
+		cr_assert_eq(atomic_load(&w[i].order), i + 1, "W%d got the P in place %d, not %d",
+		             i + 1, atomic_load(&w[i].order), i + 1);
+	if (how != BY_DETACH)
+		cr_assert_eq(atomic_load(&h.order), NWAITERS + 1,
+		             "H, queued after every waiter, got the P in place %d", atomic_load(&h.order));
+	if (how == BY_YIELD)
+		cr_assert(atomic_load(&h.yielded), "mp_yield did not give the P away with %d Ms waiting", NWAITERS);
+
+	struct mp_stats s = stats();
+	cr_assert_geq(s.handoffs, NWAITERS, "%s", stats_str(&s));
+	for (int i = 0; i < NWAITERS; i++)
+		agent_finish(&w[i]);
+	agent_finish(&h);
+	assert_no_worker_failures();
+	assert_all_ps_idle(1);
+}
+
+Test(fifo, waiters_served_in_order_after_detach, .init = sched_up_1p, .fini = sched_down, .timeout = 60)
+{
+	handoff_order(BY_DETACH);
+}
+
+Test(fifo, waiters_served_in_order_after_enter_blocking, .init = sched_up_1p, .fini = sched_down, .timeout = 60)
+{
+	handoff_order(BY_ENTER_BLOCKING);
+}
+
+Test(fifo, yielder_queues_behind_waiters, .init = sched_up_1p, .fini = sched_down, .timeout = 60)
+{
+	handoff_order(BY_YIELD);
+}

@@ -91,6 +91,10 @@ struct mp_p {
 	_Atomic uint64_t signal_preempts;
 	_Atomic uint64_t revokes;
 	bool in_idle;                  /* in the idle stack; under sched.lock */
+	/* Handed to a parked M that has not run yet: asleep on its futex, it
+	 * looks blocked, but it is not the holder's fault.  Set under the
+	 * lock by the hander, cleared by the new owner when it wakes. */
+	_Atomic bool waking;
 } __attribute__((aligned(MP_CACHELINE)));
 
 /*
@@ -139,6 +143,7 @@ struct mp_sched {
 	_Atomic uint32_t nheld_hwm;
 	_Atomic uint64_t overshoot_ns;
 	_Atomic uint64_t preempt_signals;
+	_Atomic int preempt_signo;     /* 0: no signal preemption */
 	uint32_t pidle[MP_MAXPROCS];   /* idle stack of P ids; under lock */
 	struct mp_m *qhead, *qtail;    /* FIFO of parked Ms; under lock */
 	struct mp_revoked revoked[MP_MAXPROCS]; /* under lock */

@@ -54,14 +54,17 @@ void mp_monitor_wake(void)
 	mp_futex_wake((const uint32_t *)&mp_sched.mon_word, 1);
 }
 
-static void signal_thread(int tid, uint64_t now, uint64_t *last)
+/* Returns 1 if a signal went out (the pass did something). */
+static int signal_thread(int tid, uint64_t now, uint64_t *last)
 {
-	int sig = mp_sched.opt.preempt_signo;
+	int sig = atomic_load_explicit(&mp_sched.preempt_signo, memory_order_relaxed);
 	if (!sig || now - *last < RESIGNAL_NS)
-		return;
+		return 0;
 	*last = now;
-	if (mp_raw_tgkill(mp_sched.pid, tid, sig) == 0)
-		atomic_fetch_add(&mp_sched.preempt_signals, 1);
+	if (mp_raw_tgkill(mp_sched.pid, tid, sig) != 0)
+		return 0;
+	atomic_fetch_add(&mp_sched.preempt_signals, 1);
+	return 1;
 }
 
 /* The state letter of /proc/self/task/TID/stat: 'R' running or runnable,
@@ -95,33 +98,43 @@ static char thread_state(int tid)
 /*
  * check_running_p: pp is RUNNING and Ms wait.  Decide between nothing,
  * asking for the P at the next call, signalling the holder, and revoking.
- * Returns 1 if the P changed hands.
+ * Returns 1 if it acted (flag, signal or revoke): the monitor keeps its
+ * short tick while it has work in flight.
  */
 static int check_running_p(struct mp_p *pp, struct mon_p *mv, uint64_t w, uint64_t now)
 {
 	uint64_t slice = mp_sched.opt.slice_ns;
 	bool over_slice = now - mv->hand_since_ns >= slice || (w & PW_STOP);
+	int acted = 0;
 	if (over_slice && !(w & PW_PREEMPT)) {
 		/* Cooperative first: the next enter or exit fails its CAS. */
 		uint64_t fw = w | PW_PREEMPT;
-		if (atomic_compare_exchange_strong(&pp->word, &w, fw))
-			w = fw;
+		if (!atomic_compare_exchange_strong(&pp->word, &w, fw))
+			return 0;
+		w = fw;
+		acted = 1;
 	}
 	if (now - mv->call_since_ns < BLOCK_CHECK_AFTER_NS && !over_slice)
-		return 0;
+		return acted;
 	/* No intercepted call for a while: is the holder running or blocked? */
 	int tid = atomic_load_explicit(&pp->tid, memory_order_relaxed);
 	int64_t cpu = mp_raw_clock_ns(mp_thread_cpuclock(tid));
 	if (cpu < 0)
-		return 0;
+		return acted;
 	if (mv->cpu_ns < 0 || cpu != mv->cpu_ns) {
 		bool ran = mv->cpu_ns >= 0;
 		mv->cpu_ns = cpu;
 		mv->cpu_at_ns = now;
-		/* Running user code past its slice without calls: signal it. */
-		if (ran && (w & PW_PREEMPT) && now - mv->call_since_ns >= slice)
-			signal_thread(tid, now, &mv->signaled_ns);
-		return 0;
+		if (!ran || !(w & PW_PREEMPT) || now - mv->call_since_ns < slice)
+			return acted;
+		/* Running user code past its slice without calls: signal it.
+		 * If that did not work within two more slices (no signal
+		 * configured, the thread blocks it, the program took it), fall
+		 * back to revoking the P: the waiter runs, and the holder runs
+		 * on without a P until it notices (counted as overshoot). */
+		if (now - mv->hand_since_ns < 3 * slice)
+			return signal_thread(tid, now, &mv->signaled_ns) | acted;
+		return mp_revoke(pp, w, cpu) ? 1 : acted;
 	}
 	/* No CPU progress since the last pass.  Runnable-but-descheduled
 	 * looks the same from the clock, so ask the kernel. */
@@ -199,6 +212,12 @@ static int retake_pass(uint64_t now)
 			}
 			break;
 		case P_RUNNING:
+			if (atomic_load(&pp->waking)) {
+				/* Its slice starts when its new owner runs. */
+				mv->hand_since_ns = mv->call_since_ns = now;
+				mv->cpu_ns = -1;
+				break;
+			}
 			if (waiting || (w & PW_STOP))
 				taken += check_running_p(pp, mv, w, now);
 			break;
@@ -282,7 +301,13 @@ static void *monitor_main(void *arg)
 			idle = 0;
 			delay_us = DELAY_MIN_US;
 		} else if (++idle > IDLE_PASSES_BEFORE_BACKOFF) {
-			delay_us = delay_us * 2 > DELAY_MAX_US ? DELAY_MAX_US : delay_us * 2;
+			/* Back off, but while Ms wait never so far that a slice
+			 * could end unnoticed for long: at most a tenth of it. */
+			uint64_t max_us = DELAY_MAX_US;
+			uint64_t tenth_us = mp_sched.opt.slice_ns / 10000;
+			if (atomic_load(&mp_sched.nwaiting) && tenth_us < max_us)
+				max_us = tenth_us > DELAY_MIN_US ? tenth_us : DELAY_MIN_US;
+			delay_us = delay_us * 2 > max_us ? max_us : delay_us * 2;
 		}
 	}
 	atomic_store(&mp_sched.mon_running, 0);

@@ -207,7 +207,8 @@ void mp_p_put_locked(struct mp_p *pp)
 		if (!mp_sched.qhead)
 			mp_sched.qtail = NULL;
 		atomic_fetch_sub(&mp_sched.nwaiting, 1);
-		mw->nextword = p_assign_locked(pp, mw);
+		atomic_store_explicit(&pp->waking, true, relaxed);
+		mw->nextword = p_assign_locked(pp, mw);   /* release: publishes waking */
 		mw->nextp = pp;
 		count(&pp->handoffs);
 		atomic_store_explicit(&mw->park, 1, release);  /* pairs with park_locked's acquire */
@@ -328,6 +329,7 @@ static void park_locked(struct mp_m *mp)
 	if (pp) {
 		count(&pp->parks);
 		wire(mp, pp, mp->nextword);
+		atomic_store(&pp->waking, false);
 	}
 }
 
@@ -358,8 +360,10 @@ static void release_locked(struct mp_m *mp)
 
 /* ---- entering and leaving calls that may block ------------------------ */
 
-static void enter_slow(struct mp_m *mp, uint64_t flags);
-static void exit_slow(struct mp_m *mp);
+/* Out of line and cold: inlined, they would make the fast paths save
+ * registers they never use. */
+static void enter_slow(struct mp_m *mp, uint64_t flags) __attribute__((noinline, cold));
+static void exit_slow(struct mp_m *mp) __attribute__((noinline, cold));
 
 static inline uint64_t pw_entered(uint64_t w, uint64_t flags)
 {
@@ -672,7 +676,7 @@ bool mp_revoke(struct mp_p *pp, uint64_t w, int64_t cpu_ns)
 			break;
 		}
 	if (pw_state(cur) != P_RUNNING || (cur & ~PW_FLAGS_MASK) != (w & ~PW_FLAGS_MASK) ||
-	    slot < 0 || !mv) {
+	    slot < 0 || !mv || atomic_load(&pp->waking)) {
 		mp_unlock(&mp_sched.lock);
 		return false;
 	}
@@ -741,8 +745,14 @@ int mp_sched_init(const struct mp_options *opt)
 	mp_sched.pid = mp_raw_getpid();
 	mp_sched.start_ns = mp_now_ns();
 	atomic_store(&mp_sched.mon_stop, 0);
+	atomic_store(&mp_sched.preempt_signo, opt->preempt_signo);
 	atomic_store(&mp_sched.active, 1);
 	return 0;
+}
+
+void mp_set_preempt_signal(int signo)
+{
+	atomic_store(&mp_sched.preempt_signo, signo);
 }
 
 /*

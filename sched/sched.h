@@ -61,6 +61,7 @@ struct mp_stats {
 	uint64_t revokes;         /* Ps taken from holders blocked outside the table */
 	uint64_t overshoot_ns;    /* CPU time run by Ms whose P had been revoked */
 	uint64_t preempt_signals; /* preemption signals sent by the monitor */
+	int preempt_signo;        /* signal used for preemption now; 0 = none */
 };
 
 /* Life of the scheduler (not async-signal-safe; call from one thread). */
@@ -93,6 +94,10 @@ bool mp_yield(void);
 /* Called from the preemption signal handler: yields if this M is at a safe
  * point, holds a P and another M waits (or its P was revoked). */
 void mp_preempt_signal(void);
+
+/* Change the preemption signal (0: none, signal-free fairness only).  The
+ * preload moves it when the program claims the signal for itself. */
+void mp_set_preempt_signal(int signo);
 
 /* Resize the P table to n (1..MP_MAXPROCS): extra Ps are stopped as their
  * holders give them up; new Ps are handed to waiters.  0 or -EINVAL. */

@@ -37,4 +37,5 @@ void mp_stats_snapshot(struct mp_stats *st)
 	st->running_hwm = rd(mp_sched.nheld_hwm);
 	st->overshoot_ns = rd(mp_sched.overshoot_ns);
 	st->preempt_signals = rd(mp_sched.preempt_signals);
+	st->preempt_signo = rd(mp_sched.preempt_signo);
 }

@@ -47,8 +47,8 @@ enum {
  * environment, so a value the launcher passes is never warned about. */
 #define PROCS_MIN 1
 #define PROCS_MAX 1024                  /* MP_MAXPROCS in sched/sched.h */
-#define SCHEDTRACE_MS_MAX 86400000L     /* a day; 0 turns it off */
-#define SLICE_US_MIN 1L
+#define SCHEDTRACE_MS_MAX 3600000L      /* an hour; 0 turns it off */
+#define SLICE_US_MIN 100L               /* below the monitor's resolution */
 #define SLICE_US_MAX 10000000L          /* 10 s */
 
 struct settings {
@@ -91,15 +91,20 @@ static void die_usage(const char *fmt, ...)
 	exit(EXIT_USAGE);
 }
 
-/* The whole string must be a decimal integer in [min, max]. */
+/* Decimal digits only (no sign, space or suffix), as the library reads
+ * them, and a value in [min, max]. */
 static bool parse_range(const char *s, long min, long max)
 {
-	char *end;
-	long v;
+	long v = 0;
 
-	errno = 0;
-	v = strtol(s, &end, 10);
-	return *s != '\0' && *end == '\0' && errno == 0 && v >= min && v <= max;
+	if (!*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9' || v > max)
+			return false;
+		v = v * 10 + (*s - '0');
+	}
+	return v >= min && v <= max;
 }
 
 static void check_value(const char *opt, const char *val, long min, long max)
@@ -155,7 +160,7 @@ static void parse_args(int argc, char **argv, struct settings *set)
 		}
 	}
 	if (set->procs)
-		check_value("--procs", set->procs, PROCS_MIN, PROCS_MAX);
+		check_value("-p/--procs", set->procs, PROCS_MIN, PROCS_MAX);
 	if (set->schedtrace_ms)
 		check_value("--schedtrace", set->schedtrace_ms, 0,
 		            SCHEDTRACE_MS_MAX);

@@ -28,9 +28,9 @@
  * A program exiting 77 skips the test.  The runner exits 0 (pass), 1 (fail)
  * or 77 (skip), as meson expects.
  *
- * The high-water mark is read from the file named by MAXPROCS_REPORT, which
- * the library writes at exit ("running_hwm=N" among its counters), or from
- * a "hwm=N" / "running_hwm=N" field of the schedtrace lines on stderr.
+ * For --hwm the library runs get MAXPROCS_DEBUG=1, and the high-water mark
+ * is the largest "running_hwm=N" or "hwm=N" field the library writes on
+ * stderr (its exit line of counters, or schedtrace lines).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -152,7 +152,7 @@ static void parse_args(int argc, char **argv, struct config *cfg)
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *repeat_env;
-	char *list, *tok, *save;
+	char *tok, *save;
 	int c;
 
 	cfg->timeout_s = 20;
@@ -167,8 +167,8 @@ static void parse_args(int argc, char **argv, struct config *cfg)
 			                                    1, 3600);
 			break;
 		case O_PROCS:
-			list = strdup(optarg);
-			for (tok = strtok_r(list, ",", &save); tok;
+			/* argv strings are ours to cut up. */
+			for (tok = strtok_r(optarg, ",", &save); tok;
 			     tok = strtok_r(NULL, ",", &save))
 				push(cfg->procs, &cfg->nprocs, tok);
 			break;
@@ -229,8 +229,7 @@ static void child_setenv(const char *name, const char *value)
 }
 
 /* The environment of one run (called in the child, before exec). */
-static void prepare_env(const struct config *cfg, const struct run *r,
-                        const char *report_path)
+static void prepare_env(const struct config *cfg, const struct run *r)
 {
 	char *extra;
 	int i;
@@ -247,7 +246,7 @@ static void prepare_env(const struct config *cfg, const struct run *r,
 		unsetenv("MAXPROCS");
 		unsetenv("MAXPROCS_SCHEDTRACE");
 		unsetenv("MAXPROCS_SLICE_US");
-		unsetenv("MAXPROCS_REPORT");
+		unsetenv("MAXPROCS_DEBUG");
 	}
 	if (r->mode == MODE_PLAIN)
 		child_setenv("MP_IT_MODE", "plain");
@@ -255,7 +254,8 @@ static void prepare_env(const struct config *cfg, const struct run *r,
 		child_setenv("MP_IT_MODE", "library");
 		child_setenv("LD_PRELOAD", cfg->library_path);
 		child_setenv("MAXPROCS", r->procs);
-		child_setenv("MAXPROCS_REPORT", report_path);
+		if (cfg->hwm)
+			child_setenv("MAXPROCS_DEBUG", "1");
 	}
 	for (i = 0; i < cfg->nenv; i++)
 		if (putenv((char *)cfg->env[i]) != 0)
@@ -311,7 +311,7 @@ static void read_first_line(const char *path, char *buf, size_t size)
  * /proc/TID/syscall is its number), to say where a hung program waits. */
 static void describe_threads(pid_t pid)
 {
-	char dir_path[64], path[128], stat[512], wchan[64], sys[128];
+	char dir_path[64], path[384], stat[512], wchan[64], sys[128];
 	struct dirent *de;
 	DIR *dir;
 
@@ -365,42 +365,14 @@ static long parse_hwm_text(const char *text)
 	return best;
 }
 
-static long read_hwm(const char *report_path, const char *err)
-{
-	long from_file = -1, from_trace;
-	int fd = open(report_path, O_RDONLY | O_CLOEXEC);
-
-	if (fd >= 0) {
-		size_t len;
-		char *text = slurp(fd, &len);
-		from_file = parse_hwm_text(text);
-		free(text);
-		close(fd);
-	}
-	from_trace = parse_hwm_text(err);
-	return from_file > from_trace ? from_file : from_trace;
-}
-
 static void run_once(const struct config *cfg, struct run *r)
 {
-	char report_path[64] = "";
 	int out_fd = make_capture("stdout"), err_fd = make_capture("stderr");
 	double start = now_s(), deadline = start + cfg->timeout_s;
 	struct timespec pause = { 0, POLL_NS };
 	pid_t pid, got = 0;
 	int null_fd;
 
-	if (r->mode == MODE_LIBRARY) {
-		snprintf(report_path, sizeof report_path,
-		         "/tmp/itrun-report-%d-XXXXXX", (int)getpid());
-		int fd = mkstemp(report_path);
-		if (fd < 0) {
-			perror("itrun: mkstemp");
-			exit(1);
-		}
-		close(fd);
-		unlink(report_path);   /* the library creates it */
-	}
 	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
@@ -414,7 +386,7 @@ static void run_once(const struct config *cfg, struct run *r)
 		if (null_fd < 0 || dup2(null_fd, 0) < 0 || dup2(out_fd, 1) < 0 ||
 		    dup2(err_fd, 2) < 0)
 			_exit(126);
-		prepare_env(cfg, r, report_path);
+		prepare_env(cfg, r);
 		execvp(cfg->argv[0], cfg->argv);
 		dprintf(2, "itrun: cannot run '%s': %s\n", cfg->argv[0],
 		        strerror(errno));
@@ -445,11 +417,7 @@ static void run_once(const struct config *cfg, struct run *r)
 	close(err_fd);
 	r->skipped = !r->hung && WIFEXITED(r->status) &&
 	             WEXITSTATUS(r->status) == EXIT_SKIP;
-	r->hwm = -1;
-	if (r->mode == MODE_LIBRARY) {
-		r->hwm = read_hwm(report_path, r->err);
-		unlink(report_path);
-	}
+	r->hwm = r->mode == MODE_LIBRARY ? parse_hwm_text(r->err) : -1;
 }
 
 static void print_indented(const char *what, const char *text)
@@ -538,9 +506,9 @@ static int check_run(const struct config *cfg, const struct run *r,
 	if (cfg->hwm && r->mode == MODE_LIBRARY) {
 		long cap = strtol(r->procs, NULL, 10);
 		if (r->hwm < 0) {
-			fprintf(stderr, "FAIL: %s (%s): the library reported no "
-			        "high-water mark (MAXPROCS_REPORT file or hwm= in "
-			        "the schedtrace)\n", cfg->name, r->label);
+			fprintf(stderr, "FAIL: %s (%s): the library wrote no "
+			        "high-water mark (running_hwm= with "
+			        "MAXPROCS_DEBUG=1)\n", cfg->name, r->label);
 			problems++;
 		} else if (r->hwm > cap) {
 			fprintf(stderr, "FAIL: %s (%s): high-water mark %ld > %ld\n",

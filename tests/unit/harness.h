@@ -10,7 +10,11 @@
 #ifndef MP_TEST_HARNESS_H
 #define MP_TEST_HARNESS_H
 
+#ifdef MP_TEST_LITE
+#include "lite.h"        /* TSan builds: Criterion's runner cannot start */
+#else
 #include <criterion/criterion.h>
+#endif
 #include <errno.h>
 #include <pthread.h>
 #include <semaphore.h>
@@ -65,6 +69,21 @@ static inline void spin_ns(uint64_t ns)
 	}                                                                 \
 	wu_ok_; })
 
+/* The same for a thread that holds a P: it waits on the CPU, since asleep
+ * it would look blocked outside the table and the monitor would revoke
+ * its P. */
+#define SPIN_UNTIL(cond, ms) ({                                          \
+	uint64_t su_deadline_ = now_ns() + (uint64_t)(ms) * 1000000u;     \
+	bool su_ok_;                                                      \
+	for (;;) {                                                        \
+		if ((su_ok_ = (cond)))                                        \
+			break;                                                    \
+		if (now_ns() > su_deadline_)                                  \
+			break;                                                    \
+		sched_yield();                                                \
+	}                                                                 \
+	su_ok_; })
+
 static inline struct mp_stats stats(void)
 {
 	struct mp_stats s;
@@ -75,16 +94,17 @@ static inline struct mp_stats stats(void)
 /* One line of the stats, for failure messages. */
 static inline const char *stats_str(const struct mp_stats *s)
 {
-	static __thread char buf[320];
+	static __thread char buf[400];
 	snprintf(buf, sizeof buf,
 	         "nprocs=%u idle=%u running=%u syscall=%u stopped=%u threads=%u "
 	         "waiting=%u hwm=%u enters=%lu fast=%lu slow=%lu handoffs=%lu "
-	         "retakes=%lu parks=%lu",
+	         "retakes=%lu parks=%lu preempts=%lu revokes=%lu",
 	         s->nprocs, s->idle, s->running, s->in_syscall, s->stopped,
 	         s->threads, s->waiting, s->running_hwm,
 	         (unsigned long)s->enters, (unsigned long)s->fast_exits,
 	         (unsigned long)s->slow_exits, (unsigned long)s->handoffs,
-	         (unsigned long)s->retakes, (unsigned long)s->parks);
+	         (unsigned long)s->retakes, (unsigned long)s->parks,
+	         (unsigned long)s->preempts, (unsigned long)s->revokes);
 	return buf;
 }
 
@@ -138,15 +158,18 @@ static inline void assert_no_worker_failures(void)
 
 enum agent_cmd {
 	A_ATTACH, A_DETACH, A_ENTER_SYSCALL, A_ENTER_BLOCKING, A_EXIT,
-	A_YIELD, A_NOTE_ORDER, A_QUIT,
+	A_YIELD, A_NOTE_ORDER, A_CALL, A_QUIT,
 };
 
 static const char *const agent_cmd_name[] MP_UNUSED = {
 	"attach", "detach", "enter-syscall", "enter-blocking", "exit",
-	"yield", "note-order", "quit",
+	"yield", "note-order", "call", "quit",
 };
 
+/* Declare agents static: a failed assertion longjmps out of the test while
+ * the agent threads still use them, so they must outlive its stack frame. */
 #define AGENT_RING 32
+#define AGENT_LOG 64
 
 struct agent {
 	pthread_t thread;
@@ -156,9 +179,12 @@ struct agent {
 	unsigned posted;            /* test thread only */
 	atomic_uint done;           /* steps finished */
 	atomic_int pid;             /* mp_m_pid() after the last step */
+	atomic_int step_pid[AGENT_LOG]; /* mp_m_pid() after step k */
 	atomic_int order;           /* rank taken by A_NOTE_ORDER, from 1 */
 	atomic_int yielded;         /* mp_yield()'s result at the last A_YIELD */
 	struct mp_m *m;             /* this thread's M (white-box); set before the first step */
+	void (*call)(struct agent *); /* what A_CALL runs; set before posting it */
+	void *arg;                  /* for call */
 };
 
 /* Ranks handed out by A_NOTE_ORDER, in the order agents get there. */
@@ -198,11 +224,14 @@ static inline void *agent_main(void *arg)
 		case A_EXIT: mp_exit_syscall(); break;
 		case A_YIELD: atomic_store(&a->yielded, mp_yield()); break;
 		case A_NOTE_ORDER: atomic_store(&a->order, atomic_fetch_add(&agent_rank, 1) + 1); break;
+		case A_CALL: a->call(a); errno = 4200 + a->id; break;
 		case A_QUIT: break;
 		}
 		if (errno != 4200 + a->id)
 			worker_fail("agent %d: %s changed errno to %d", a->id, agent_cmd_name[c], errno);
 		atomic_store(&a->pid, mp_m_pid());
+		if (i < AGENT_LOG)
+			atomic_store(&a->step_pid[i], mp_m_pid());
 		atomic_fetch_add(&a->done, 1);
 		if (c == A_QUIT)
 			return NULL;

@@ -6,7 +6,7 @@ Test(blocking, hands_the_p_to_a_waiter_without_the_monitor, .init = sched_up_1p,
 	/* With the monitor gone, nobody but the entering M can move its P. */
 	mp_monitor_stop();
 
-	struct agent h, w;
+	static struct agent h, w;
 	agent_start(&h, 1);
 	agent_start(&w, 2);
 	agent_run(&h, A_ATTACH);
@@ -51,7 +51,7 @@ Test(blocking, each_blocking_call_frees_one_p, .init = sched_up_2p, .fini = sche
 {
 	mp_monitor_stop();
 
-	struct agent h[2], w[2];
+	static struct agent h[2], w[2];
 	for (int i = 0; i < 2; i++) {
 		agent_start(&h[i], 1 + i);
 		agent_start(&w[i], 3 + i);

@@ -12,7 +12,7 @@ enum release_by { BY_DETACH, BY_ENTER_BLOCKING, BY_YIELD };
  */
 static void handoff_order(enum release_by how)
 {
-	struct agent h, w[NWAITERS];
+	static struct agent h, w[NWAITERS];
 	agent_start(&h, 0);
 	agent_run(&h, A_ATTACH);
 	cr_assert_eq(atomic_load(&h.pid), 0);

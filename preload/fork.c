@@ -1,0 +1,53 @@
+/*
+ * fork.c - a fork child starts with a fresh scheduler: only the forking
+ * thread survives, on P0, with a fresh P table and queue.
+ *
+ * fork() and every libc-internal fork (daemon(), ...) run the child
+ * handler we register with pthread_atfork in the constructor.  Child
+ * handlers run in registration order, so ours runs after those of libraries
+ * initialised before us and before the program's own (registered from
+ * main or from constructors that run after ours): the program's handlers
+ * already see the fresh scheduler, and may create threads.  A handler
+ * registered before ours that blocks in a wrapped call sees the parent's
+ * copied state; it holds P0's copy, so at worst it runs uncapped.
+ *
+ * _Fork() (glibc 2.34) runs no handlers, so it is wrapped: its child gets
+ * the same reset, but the monitor is never started from there (after
+ * _Fork only async-signal-safe calls are allowed until exec).
+ *
+ * vfork and posix_spawn (and system/popen, which use it) are left alone:
+ * the child shares our memory until it execs, runs no handlers, and a C
+ * wrapper around vfork would return into a frame the child has clobbered.
+ */
+#include "preload/real.h"
+#include "preload/wrap.h"
+#include "preload/preload.h"
+
+static void mp_fork_child(void)
+{
+	int saved = errno;
+
+	if (mp_sched_active()) {
+		mp_sched_fork_child();
+		mp_preload_monitor_later(true);
+	}
+	errno = saved;
+}
+
+int mp_fork_install(void)
+{
+	return pthread_atfork(NULL, NULL, mp_fork_child);
+}
+
+MP_EXPORT pid_t _Fork(void)
+{
+	pid_t pid = mp_real__Fork()();
+
+	if (pid == 0 && mp_sched_active()) {
+		int saved = errno;
+		mp_sched_fork_child();
+		mp_preload_monitor_later(false);
+		errno = saved;
+	}
+	return pid;
+}

@@ -1,0 +1,207 @@
+/*
+ * init.c - start the scheduler when the library is loaded, stop it when the
+ * process exits.
+ *
+ * Constructor (priority 101, first among ours; libraries we depend on, libc
+ * included, are initialised before us):
+ *   1. settings from the environment (one warning per bad variable);
+ *   2. resolve every real function now, so no wrapper calls dlsym later
+ *      (dlsym may allocate and takes the loader lock: not in a signal
+ *      handler, not in a fork child);
+ *   3. mp_sched_init, the preemption signal, the fork child handler, then
+ *      the main thread becomes an M and takes P0.
+ *
+ * The monitor (created with the real pthread_create: it is not an M) starts
+ * only when a second M can exist, at the first pthread_create, or at once
+ * when schedtrace is on.  With one M nobody ever waits, so there is nothing
+ * for it to do, and a second thread is not free: once a process has two
+ * threads the kernel reference-counts the file on every fd system call
+ * (fdget/fput), which measured +60 ns on a 200 ns write() here, far more
+ * than the wrapper itself.  Single-threaded programs (shells, most tools)
+ * also skip creating a thread at each exec.
+ * Any failure: one line "maxprocs: <reason>; running without a cap" and
+ * the scheduler stays off, so every wrapper passes straight through.
+ *
+ * Destructor: mp_sched_shutdown() stops the monitor and releases parked
+ * threads; calls made during the rest of exit pass straight through.
+ *
+ * Nothing here touches the environment: LD_PRELOAD, MAXPROCS and the rest
+ * are inherited by exec'd children, which are capped in turn.
+ */
+#include "preload/real.h"
+#include "preload/wrap.h"
+#include "preload/preload.h"
+
+#include <string.h>
+#include "shim/config.h"
+#include "shim/cpus.h"
+#include "shim/line.h"
+#include "shim/preempt_signal.h"
+#include "shim/raw_syscall.h"
+#include "shim/resolve.h"
+#include "shim/trace.h"
+
+static struct mp_config mp_config;
+static uint64_t mp_start_ns;
+static int mp_monitor_deferred;   /* atomic: started at the first pthread_create */
+
+static uint64_t mp_monotonic_ns(void)
+{
+	int64_t ns = mp_raw_clock_ns(CLOCK_MONOTONIC);
+	return ns < 0 ? 0 : (uint64_t)ns;
+}
+
+static void mp_warn_stderr(void *ctx, const char *text)
+{
+	struct mp_line ln;
+
+	(void)ctx;
+	mp_line_init(&ln);
+	mp_line_str(&ln, text);
+	mp_line_write(&ln, 2);
+}
+
+void mp_preload_fail(const char *what, int err)
+{
+	struct mp_line ln;
+
+	mp_line_init(&ln);
+	mp_line_str(&ln, "maxprocs: ");
+	mp_line_str(&ln, what);
+	if (err) {
+		mp_line_str(&ln, ": ");
+		mp_line_str(&ln, strerror(err));
+	}
+	mp_line_str(&ln, "; running without a cap");
+	mp_line_write(&ln, 2);
+	mp_sched_shutdown();
+}
+
+static void mp_monitor_start_or_fail(void)
+{
+	int r = mp_monitor_start(mp_real_pthread_create());
+
+	if (r < 0)
+		mp_preload_fail("cannot start the monitor thread", -r);
+}
+
+void mp_preload_monitor_later(bool may_start)
+{
+	if (may_start && mp_config.schedtrace_ms) {
+		mp_monitor_start_or_fail();
+		return;
+	}
+	__atomic_store_n(&mp_monitor_deferred, 1, __ATOMIC_RELAXED);
+}
+
+void mp_preload_monitor_ensure(void)
+{
+	if (__atomic_load_n(&mp_monitor_deferred, __ATOMIC_RELAXED) &&
+	    __atomic_exchange_n(&mp_monitor_deferred, 0, __ATOMIC_ACQ_REL))
+		mp_monitor_start_or_fail();
+}
+
+static void mp_debug_config(const struct mp_cpus_info *cpus)
+{
+	struct mp_line ln;
+
+	mp_line_init(&ln);
+	mp_line_str(&ln, "maxprocs: debug: pid=");
+	mp_line_i64(&ln, mp_raw_getpid());
+	mp_line_str(&ln, " procs=");
+	mp_line_u64(&ln, mp_config.nprocs);
+	if (mp_config.nprocs_from_env) {
+		mp_line_str(&ln, " (MAXPROCS)");
+	} else {
+		mp_line_str(&ln, " (affinity=");
+		mp_line_u64(&ln, cpus->affinity);
+		mp_line_str(&ln, " cgroup-limit=");
+		if (cpus->quota_limit)
+			mp_line_u64(&ln, cpus->quota_limit);
+		else
+			mp_line_str(&ln, "none");
+		mp_line_str(&ln, ")");
+	}
+	mp_line_str(&ln, " slice=");
+	mp_line_u64(&ln, mp_config.slice_ns / 1000);
+	mp_line_str(&ln, "us schedtrace=");
+	mp_line_u64(&ln, mp_config.schedtrace_ms);
+	mp_line_str(&ln, "ms preempt-signal=");
+	if (mp_preempt_signal_current())
+		mp_line_u64(&ln, (uint64_t)mp_preempt_signal_current());
+	else
+		mp_line_str(&ln, "off");
+	mp_line_write(&ln, 2);
+}
+
+static void mp_debug_exit(void)
+{
+	struct mp_stats st;
+	struct mp_line ln;
+
+	mp_stats_snapshot(&st);
+	mp_trace_format(&ln, "maxprocs: debug: exit", &st,
+	                (mp_monotonic_ns() - mp_start_ns) / 1000000);
+	mp_line_write(&ln, 2);
+}
+
+__attribute__((constructor(101))) static void mp_preload_init(void)
+{
+	struct mp_cpus_info cpus = { 0, 0, 0 };
+	struct mp_options opt;
+	struct mp_env env;
+	uint32_t fallback = 1;
+	uint64_t n;
+	int saved = errno, r;
+
+	mp_start_ns = mp_monotonic_ns();
+	mp_env_read(&env);
+	/* The CPU/cgroup default costs a few file reads: skip them when
+	 * MAXPROCS is given and valid. */
+	if (!mp_parse_u64(env.procs, 1, MP_MAXPROCS, &n))
+		fallback = mp_cpus_default(&cpus);
+	mp_config_parse(&mp_config, &env, fallback, mp_warn_stderr, NULL);
+	mp_resolve_set_debug(mp_config.debug);
+	mp_real_resolve_all();
+
+	memset(&opt, 0, sizeof(opt));
+	opt.nprocs = mp_config.nprocs;
+	opt.slice_ns = mp_config.slice_ns;
+	opt.schedtrace_ms = mp_config.schedtrace_ms;
+	opt.trace = mp_trace_stderr;
+	opt.preempt_signo = 0;   /* set below, once the handler is in */
+
+	r = mp_sched_init(&opt);
+	if (r < 0) {
+		mp_preload_fail("cannot start the scheduler", -r);
+		goto out;
+	}
+	/* The handler goes in before the monitor exists, so the monitor never
+	 * signals a thread that has no handler yet. */
+	mp_preempt_signal_setup(mp_config.preempt_signal, mp_real_sigaction());
+	r = mp_fork_install();
+	if (r) {
+		mp_preload_fail("cannot register the fork handler", r);
+		goto out;
+	}
+	mp_m_attach();
+	mp_preload_monitor_later(true);
+	if (!mp_sched_active())
+		goto out;
+	if (mp_config.debug)
+		mp_debug_config(&cpus);
+out:
+	errno = saved;
+}
+
+__attribute__((destructor(101))) static void mp_preload_fini(void)
+{
+	int saved = errno;
+
+	if (mp_sched_active()) {
+		if (mp_config.debug)
+			mp_debug_exit();
+		mp_sched_shutdown();
+	}
+	errno = saved;
+}

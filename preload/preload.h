@@ -1,0 +1,24 @@
+/*
+ * preload.h - the library's life, shared by init.c (constructor and
+ * destructor), fork.c (fork children) and thread.c (new threads).
+ */
+#ifndef MAXPROCS_PRELOAD_PRELOAD_H
+#define MAXPROCS_PRELOAD_PRELOAD_H
+
+#include <stdbool.h>
+
+/* One line on stderr, then every call passes straight through. */
+void mp_preload_fail(const char *what, int err);
+
+/* The monitor is needed only once a second M can exist, so its start is
+ * deferred to the first pthread_create, or done at once when schedtrace is
+ * on and threads may be created (may_start: false after _Fork).  Called at
+ * init and in fork children (which have no monitor). */
+void mp_preload_monitor_later(bool may_start);
+/* Start a deferred monitor; cheap when none is deferred. */
+void mp_preload_monitor_ensure(void);
+
+/* fork.c: register the fork child handler (0 or an errno). */
+int mp_fork_install(void);
+
+#endif

@@ -1,0 +1,55 @@
+/*
+ * real.h - the real libc functions behind the wrappers, one per row of
+ * calls.def:
+ *
+ *   mp_real_read()  ->  libc's read, resolved in the constructor; resolved
+ *                       on first use if a wrapper runs before it (another
+ *                       library's constructor, a thread started early).
+ *
+ * The pointer is read with a relaxed load: a plain mov on the hot path.
+ * Two threads resolving at once store the same value.
+ */
+#ifndef MAXPROCS_PRELOAD_REAL_H
+#define MAXPROCS_PRELOAD_REAL_H
+
+#include "preload/libc.h"
+
+/* glibc keeps the pre-2.3.2 condvar ABI under GLIBC_2.2.5 on x86_64; a
+ * program linked since 2002 asks for the new one, and we must call it. */
+#if defined(__x86_64__)
+#define MP_COND_VERSION "GLIBC_2.3.2"
+#else
+#define MP_COND_VERSION NULL
+#endif
+
+/* Pass-through tests of calls.def: a zero timeout never waits.  NULL
+ * means "wait for ever". */
+static inline int mp_zero_timespec(const struct timespec *ts)
+{
+	return ts && ts->tv_sec == 0 && ts->tv_nsec == 0;
+}
+
+static inline int mp_zero_timeval(const struct timeval *tv)
+{
+	return tv && tv->tv_sec == 0 && tv->tv_usec == 0;
+}
+
+#define MP_CALL(class, ret, name, params, args, pass_if, version)           \
+	ret name params;                                                    \
+	typedef ret(*mp_real_##name##_fn) params;                           \
+	extern mp_real_##name##_fn mp_real_##name##_ptr;                    \
+	mp_real_##name##_fn mp_real_##name##_resolve(void);                 \
+	static inline mp_real_##name##_fn mp_real_##name(void)              \
+	{                                                                   \
+		mp_real_##name##_fn fn = __atomic_load_n(                   \
+		        &mp_real_##name##_ptr, __ATOMIC_RELAXED);           \
+		return __builtin_expect(fn != NULL, 1)                      \
+		               ? fn : mp_real_##name##_resolve();           \
+	}
+#include "preload/calls.def"
+#undef MP_CALL
+
+/* Resolve every row (the constructor). */
+void mp_real_resolve_all(void);
+
+#endif

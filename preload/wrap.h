@@ -1,0 +1,36 @@
+/*
+ * wrap.h - bracketing a real call with the scheduler.
+ *
+ *   MP_BRACKET(mp_enter_syscall);   // or mp_enter_blocking
+ *   return real(args);
+ *
+ * The exit half runs when the enclosing scope ends: after the return value
+ * is computed, and also when pthread_cancel or pthread_exit unwinds the
+ * frame (the preload is compiled with -fexceptions, so the forced unwind
+ * runs cleanup attributes; on the normal path the cleanup is a plain call,
+ * no pthread_cleanup_push bookkeeping).  The core's exit never touches
+ * errno, so the real call's errno reaches the caller unchanged.
+ *
+ * Before init, after fini, on threads that are not Ms (the monitor, threads
+ * started before init) and after an init failure, enter and exit find no P
+ * and return at once: the call passes straight through.
+ */
+#ifndef MAXPROCS_PRELOAD_WRAP_H
+#define MAXPROCS_PRELOAD_WRAP_H
+
+#include "sched/sched.h"
+
+/* Only interposed functions leave the library (with the version script). */
+#define MP_EXPORT __attribute__((visibility("default")))
+
+static inline void mp_bracket_end(char *scope)
+{
+	(void)scope;
+	mp_exit_syscall();
+}
+
+#define MP_BRACKET(enter)                                                   \
+	enter();                                                            \
+	__attribute__((cleanup(mp_bracket_end), unused)) char mp_bracket_scope_ = 0
+
+#endif

@@ -1,0 +1,143 @@
+/*
+ * config.c - parse the MAXPROCS* variables (see config.h for the rules).
+ */
+#include "shim/config.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include "sched/sched.h"
+#include "shim/line.h"
+
+bool mp_parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)
+{
+	uint64_t v = 0;
+
+	if (!s || !*s)
+		return false;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		if (v > (UINT64_MAX - 9) / 10)
+			return false;           /* would overflow: surely > hi */
+		v = v * 10 + (uint64_t)(*s - '0');
+	}
+	if (v < lo || v > hi)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* One setting: its variable, its range, the words that describe what is
+ * accepted and, if the default is not a number, its name. */
+struct mp_setting {
+	const char *name;
+	uint64_t lo, hi;
+	const char *accepted;
+	const char *fallback_text;
+};
+
+/* Parse one variable; on a bad value warn and return false (caller keeps
+ * its default).  Unset or empty: false without a warning. */
+static bool mp_config_one(const struct mp_setting *set, const char *value,
+                          uint64_t fallback, mp_warn_fn warn, void *ctx,
+                          int *bad, uint64_t *out)
+{
+	struct mp_line ln;
+
+	if (!value || !*value)
+		return false;
+	if (mp_parse_u64(value, set->lo, set->hi, out))
+		return true;
+	++*bad;
+	if (!warn)
+		return false;
+	mp_line_init(&ln);
+	mp_line_str(&ln, "maxprocs: ignoring ");
+	mp_line_str(&ln, set->name);
+	mp_line_str(&ln, "=");
+	mp_line_quoted(&ln, value);
+	mp_line_str(&ln, ": accepted: ");
+	mp_line_str(&ln, set->accepted);
+	mp_line_str(&ln, "; using ");
+	if (set->fallback_text)
+		mp_line_str(&ln, set->fallback_text);
+	else
+		mp_line_u64(&ln, fallback);
+	ln.buf[ln.len] = '\0';   /* mp_line keeps one byte free */
+	warn(ctx, ln.buf);
+	return false;
+}
+
+static const struct mp_setting mp_setting_procs = {
+	MP_ENV_PROCS, 1, MP_MAXPROCS, "an integer from 1 to 1024", NULL,
+};
+static const struct mp_setting mp_setting_schedtrace = {
+	MP_ENV_SCHEDTRACE, 0, MP_SCHEDTRACE_MAX_MS,
+	"milliseconds from 0 (off) to 3600000", NULL,
+};
+static const struct mp_setting mp_setting_slice = {
+	MP_ENV_SLICE, MP_SLICE_MIN_US, MP_SLICE_MAX_US,
+	"microseconds from 100 to 10000000", NULL,
+};
+static const struct mp_setting mp_setting_debug = {
+	MP_ENV_DEBUG, 0, 1, "0 or 1", NULL,
+};
+static const struct mp_setting mp_setting_preempt_signal = {
+	MP_ENV_PREEMPT_SIGNAL, MP_PREEMPT_SIGNAL_MIN, MP_PREEMPT_SIGNAL_MAX,
+	"auto, off or a real-time signal number from 34 to 64", "auto",
+};
+
+int mp_config_parse(struct mp_config *cfg, const struct mp_env *env,
+                    uint32_t default_nprocs, mp_warn_fn warn, void *ctx)
+{
+	uint64_t v;
+	int bad = 0;
+
+	if (default_nprocs < 1)
+		default_nprocs = 1;
+	if (default_nprocs > MP_MAXPROCS)
+		default_nprocs = MP_MAXPROCS;
+
+	cfg->nprocs = default_nprocs;
+	cfg->nprocs_from_env = false;
+	if (mp_config_one(&mp_setting_procs, env->procs, default_nprocs, warn,
+	                  ctx, &bad, &v)) {
+		cfg->nprocs = (uint32_t)v;
+		cfg->nprocs_from_env = true;
+	}
+
+	cfg->schedtrace_ms = 0;
+	if (mp_config_one(&mp_setting_schedtrace, env->schedtrace, 0, warn,
+	                  ctx, &bad, &v))
+		cfg->schedtrace_ms = v;
+
+	cfg->slice_ns = MP_SLICE_DEFAULT_US * 1000;
+	if (mp_config_one(&mp_setting_slice, env->slice_us,
+	                  MP_SLICE_DEFAULT_US, warn, ctx, &bad, &v))
+		cfg->slice_ns = v * 1000;
+
+	cfg->debug = false;
+	if (mp_config_one(&mp_setting_debug, env->debug, 0, warn, ctx, &bad,
+	                  &v))
+		cfg->debug = v != 0;
+
+	cfg->preempt_signal = MP_PREEMPT_SIGNAL_AUTO;
+	if (env->preempt_signal && strcmp(env->preempt_signal, "off") == 0)
+		cfg->preempt_signal = MP_PREEMPT_SIGNAL_OFF;
+	else if (env->preempt_signal && strcmp(env->preempt_signal, "auto") == 0)
+		cfg->preempt_signal = MP_PREEMPT_SIGNAL_AUTO;
+	else if (mp_config_one(&mp_setting_preempt_signal, env->preempt_signal,
+	                       0, warn, ctx, &bad, &v))
+		cfg->preempt_signal = (int)v;
+
+	return bad;
+}
+
+void mp_env_read(struct mp_env *env)
+{
+	env->procs = getenv(MP_ENV_PROCS);
+	env->schedtrace = getenv(MP_ENV_SCHEDTRACE);
+	env->slice_us = getenv(MP_ENV_SLICE);
+	env->debug = getenv(MP_ENV_DEBUG);
+	env->preempt_signal = getenv(MP_ENV_PREEMPT_SIGNAL);
+}

@@ -1,0 +1,78 @@
+/*
+ * config.h - the preload's settings, from the environment.
+ *
+ *   MAXPROCS=N              Ps (1..1024); default: mp_cpus_default()
+ *   MAXPROCS_SCHEDTRACE=MS  one schedtrace line on stderr every MS ms
+ *                           (0..3600000; 0 or unset: off)
+ *   MAXPROCS_SLICE_US=US    preemption slice (100..10000000; default 10000)
+ *   MAXPROCS_DEBUG=0|1      one line at start-up and one at exit with the
+ *                           settings and counters; unresolved symbols
+ *   MAXPROCS_PREEMPT_SIGNAL=auto|off|N
+ *                           the real-time signal (34..64) that preempts a
+ *                           thread running without calls; auto (default):
+ *                           the highest one the program leaves at SIG_DFL
+ *
+ * An unset or empty variable takes its default silently.  A malformed or
+ * out-of-range value gives exactly one warning line naming the variable, the
+ * value and what is accepted, and then the default.  Values are decimal
+ * digits only: no sign, no spaces, no suffix.
+ *
+ * mp_config_parse() is pure (no environment, no I/O, no globals) so the unit
+ * tests can drive it; mp_env_read() is the only part that looks at the
+ * process environment.
+ */
+#ifndef MAXPROCS_SHIM_CONFIG_H
+#define MAXPROCS_SHIM_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define MP_ENV_PROCS "MAXPROCS"
+#define MP_ENV_SCHEDTRACE "MAXPROCS_SCHEDTRACE"
+#define MP_ENV_SLICE "MAXPROCS_SLICE_US"
+#define MP_ENV_DEBUG "MAXPROCS_DEBUG"
+#define MP_ENV_PREEMPT_SIGNAL "MAXPROCS_PREEMPT_SIGNAL"
+
+#define MP_SCHEDTRACE_MAX_MS 3600000ull   /* one hour */
+#define MP_SLICE_MIN_US 100ull            /* below the monitor's resolution */
+#define MP_SLICE_MAX_US 10000000ull       /* 10 s */
+#define MP_SLICE_DEFAULT_US 10000ull      /* 10 ms, Go's forcePreemptNS */
+#define MP_PREEMPT_SIGNAL_AUTO 0          /* mp_config.preempt_signal values */
+#define MP_PREEMPT_SIGNAL_OFF (-1)
+#define MP_PREEMPT_SIGNAL_MIN 34          /* glibc's SIGRTMIN */
+#define MP_PREEMPT_SIGNAL_MAX 64
+
+/* Raw values as found in the environment; NULL = unset. */
+struct mp_env {
+	const char *procs;
+	const char *schedtrace;
+	const char *slice_us;
+	const char *debug;
+	const char *preempt_signal;
+};
+
+struct mp_config {
+	uint32_t nprocs;          /* 1..MP_MAXPROCS */
+	bool nprocs_from_env;     /* false: the CPU default was used */
+	uint64_t schedtrace_ms;   /* 0 = off */
+	uint64_t slice_ns;
+	bool debug;
+	int preempt_signal;       /* MP_PREEMPT_SIGNAL_AUTO, _OFF or a number */
+};
+
+/* Receives each warning, a complete line without its '\n'. */
+typedef void (*mp_warn_fn)(void *ctx, const char *line);
+
+/* Fill cfg from env; default_nprocs (clamped to 1..MP_MAXPROCS) is used when
+ * MAXPROCS is unset or bad.  Calls warn once per bad variable (warn may be
+ * NULL).  Returns the number of bad variables. */
+int mp_config_parse(struct mp_config *cfg, const struct mp_env *env,
+                    uint32_t default_nprocs, mp_warn_fn warn, void *ctx);
+
+/* A decimal number in [lo, hi]: true and *out set, or false. */
+bool mp_parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out);
+
+/* Look the variables up with getenv(). */
+void mp_env_read(struct mp_env *env);
+
+#endif

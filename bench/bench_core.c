@@ -6,9 +6,11 @@
  * it adds <= 10 ns; getppid costs ~170 ns on the reference VM).  A second
  * M on a second P must pay the same: if it pays more, the two share a cache
  * line they should not.  The yardstick is measured in the same run, and each
- * figure is the minimum over runs because noise on a shared VM only adds.
+ * figure is the minimum over runs because noise on a shared VM only adds;
+ * many short runs (a few ms each) find the quiet moments of a busy machine
+ * better than a few long ones.
  *
- * usage: bench_core [RUNS [ITERATIONS]]      (default 7 runs of 2000000)
+ * usage: bench_core [RUNS [ITERATIONS]]      (default 31 runs of 500000)
  */
 #include "sched/sched.h"
 
@@ -22,8 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-/* getppid is ~40x dearer than a pair: fewer calls give the same precision. */
-#define SYSCALL_ITER_DIVISOR 4
+/* getppid is ~30x dearer than a pair: fewer calls keep its runs as short. */
+#define SYSCALL_ITER_DIVISOR 16
 
 static uint64_t now_ns(void)
 {
@@ -107,8 +109,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: bench_core [RUNS [ITERATIONS]]\n");
 		return 2;
 	}
-	int runs = argc > 1 ? (int)parse_count("RUNS", argv[1], 1, 1000) : 7;
-	long iter = argc > 2 ? parse_count("ITERATIONS", argv[2], 1000, 1000000000) : 2000000;
+	int runs = argc > 1 ? (int)parse_count("RUNS", argv[1], 1, 1000) : 31;
+	long iter = argc > 2 ? parse_count("ITERATIONS", argv[2], 16000, 1000000000) : 500000;
 	long sys_iter = iter / SYSCALL_ITER_DIVISOR;
 
 	struct mp_options opt = { .nprocs = 2 };
@@ -154,7 +156,7 @@ int main(int argc, char **argv)
 	printf("  %-34s %8.2f ns\n", "enter/exit pair, 1 M on 1 P", pair1);
 	printf("  %-34s %8.2f ns   %8.2f ns\n", "enter/exit pair, 2 Ms on 2 Ps", pair2, pt.best);
 	printf("  %-34s %8.2f ns\n", "getppid syscall", ppid);
-	printf("  %-34s %8.2f ns   (+%.2f ns)\n", "getppid inside a pair", bracketed,
+	printf("  %-34s %8.2f ns   (%+.2f ns)\n", "getppid inside a pair", bracketed,
 	       bracketed - ppid);
 	printf("  pair / getppid            %6.1f %%\n", 100.0 * pair1 / ppid);
 	printf("  2-thread / 1-thread       %6.2f   (slower of the two Ms)\n", worst2 / pair1);

@@ -93,10 +93,15 @@ static enum mp_syscall_class mp_syscall_class(long nr, long arg1)
 	}
 }
 
-static long mp_syscall_bracketed(mp_real_syscall_fn real, void (*enter)(void),
-                                 long nr, const long *a)
+static long mp_syscall_may_block(mp_real_syscall_fn real, long nr, const long *a)
 {
-	MP_BRACKET(enter);
+	MP_BRACKET(mp_enter_syscall);
+	return real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+}
+
+static long mp_syscall_blocking(mp_real_syscall_fn real, long nr, const long *a)
+{
+	MP_BRACKET(mp_enter_blocking);
 	return real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
@@ -113,9 +118,9 @@ MP_EXPORT long syscall(long nr, ...)
 
 	switch (mp_syscall_class(nr, a[1])) {
 	case MP_SC_MAY_BLOCK:
-		return mp_syscall_bracketed(real, mp_enter_syscall, nr, a);
+		return mp_syscall_may_block(real, nr, a);
 	case MP_SC_BLOCKING:
-		return mp_syscall_bracketed(real, mp_enter_blocking, nr, a);
+		return mp_syscall_blocking(real, nr, a);
 	case MP_SC_YIELD:
 		mp_yield();
 		break;

@@ -18,19 +18,22 @@
 #ifndef MAXPROCS_PRELOAD_WRAP_H
 #define MAXPROCS_PRELOAD_WRAP_H
 
+#include "sched/fastpath.h"
 #include "sched/sched.h"
 
 /* Only interposed functions leave the library (with the version script). */
 #define MP_EXPORT __attribute__((visibility("default")))
 
-static inline void mp_bracket_end(char *scope)
+static inline __attribute__((always_inline)) void mp_bracket_end(char *scope)
 {
 	(void)scope;
-	mp_exit_syscall();
+	mp_exit_syscall_fast();
 }
 
+/* enter is mp_enter_syscall or mp_enter_blocking; their inline fast paths
+ * (sched/fastpath.h) are what runs here. */
 #define MP_BRACKET(enter)                                                   \
-	enter();                                                            \
+	enter##_fast();                                                     \
 	__attribute__((cleanup(mp_bracket_end), unused)) char mp_bracket_scope_ = 0
 
 #endif

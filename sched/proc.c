@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "sched/fastpath.h"
 #include "sched/internal.h"
 #include "shim/raw_syscall.h"
 
@@ -37,11 +38,6 @@ static inline void count(_Atomic uint64_t *c)
 	atomic_fetch_add_explicit(c, 1, relaxed);
 }
 
-/* A counter only the P's owner writes: a plain load and store, no RMW. */
-static inline void count_owner(_Atomic uint64_t *c)
-{
-	atomic_store_explicit(c, atomic_load_explicit(c, relaxed) + 1, relaxed);
-}
 
 uint64_t mp_now_ns(void)
 {
@@ -101,7 +97,7 @@ static inline void check_lock_held(const char *fn)
  * the gen moved on and mp->revoked says so; the M finds out at its next
  * entry point, before it touches the P.
  */
-static inline void check_m(const struct mp_m *mp, const char *fn)
+void mp_check_m(const struct mp_m *mp, const char *fn)
 {
 #ifdef MP_DEBUG
 	struct mp_p *pp = mp->p;
@@ -360,47 +356,10 @@ static void release_locked(struct mp_m *mp)
 
 /* ---- entering and leaving calls that may block ------------------------ */
 
-/* Out of line and cold: inlined, they would make the fast paths save
- * registers they never use. */
-static void enter_slow(struct mp_m *mp, uint64_t flags) __attribute__((noinline, cold));
-static void exit_slow(struct mp_m *mp) __attribute__((noinline, cold));
+/* The fast paths are inline in sched/fastpath.h; these are their slow
+ * halves and the out-of-line entry points. */
 
-static inline uint64_t pw_entered(uint64_t w, uint64_t flags)
-{
-	uint64_t tick = ((w & PW_TICK_MASK) + PW_TICK_ONE) & PW_TICK_MASK;
-	return (w & ~(PW_TICK_MASK | PW_STATE_MASK | PW_FLAGS_MASK)) | tick | flags | P_SYSCALL;
-}
-
-/*
- * enter (Go's reentersyscall): m.p moves to m.oldp, m.p becomes 0 and the
- * P goes RUNNING -> SYSCALL with one CAS that expects exactly the word this
- * M stored.  The CAS fails only when somebody else wrote the word: a flag
- * (preempt, stop) or a new gen (revoked); enter_slow sorts that out.
- */
-static inline __attribute__((always_inline)) void enter(uint64_t flags)
-{
-	struct mp_m *mp = &mp_self;
-	if (mp->depth++)
-		return;   /* nested: a handler inside a wrapped call, or our own code */
-	sfence();
-	struct mp_p *pp = mp->p;
-	mp->acting = pp != NULL;
-	if (!pp)
-		return;   /* not an M (or shut down): pass through */
-	check_m(mp, "enter");
-	uint64_t w = mp->pword;
-	uint64_t nw = pw_entered(w, flags);
-	count_owner(&pp->enters);   /* before the CAS: after it the P is not ours */
-	if (__builtin_expect(atomic_compare_exchange_strong(&pp->word, &w, nw), 1)) {
-		mp->pword = nw;
-		mp->oldp = pp;
-		mp->p = NULL;
-		return;
-	}
-	enter_slow(mp, flags);
-}
-
-static void enter_slow(struct mp_m *mp, uint64_t flags)
+void mp_enter_slow(struct mp_m *mp, uint64_t flags)
 {
 	struct mp_p *pp = mp->p;
 	uint64_t cur = atomic_load(&pp->word);
@@ -439,23 +398,20 @@ static void enter_slow(struct mp_m *mp, uint64_t flags)
 
 void mp_enter_syscall(void)
 {
-	enter(0);
+	mp_enter_syscall_fast();
+}
+
+void mp_enter_blocking(void)
+{
+	mp_enter_blocking_fast();
 }
 
 /*
- * Go's entersyscallblock: the call is known to block, so when an M waits
- * the P goes to it at once.  When none waits the P stays in SYSCALL marked
- * BLOCKING: the holder can still come back fast, and a later waiter takes
- * it without waiting for a monitor tick (steal_blocking_locked).  The CAS in
- * enter and the load of nwaiting here pair with park_locked's increment of
- * nwaiting and its scan: one of the two sides always sees the other.
+ * Go's entersyscallblock, second half: an M waits, so the P we just left in
+ * SYSCALL goes to it at once instead of waiting for the monitor.
  */
-void mp_enter_blocking(void)
+void mp_enter_blocking_handoff(struct mp_m *mp)
 {
-	enter(PW_BLOCKING);
-	struct mp_m *mp = &mp_self;
-	if (mp->depth != 1 || !mp->oldp || atomic_load(&mp_sched.nwaiting) == 0)
-		return;
 	struct mp_p *pp = mp->oldp;
 	uint64_t w = mp->pword;
 	if (!atomic_compare_exchange_strong(&pp->word, &w, pw_next_gen(w, P_IDLE)))
@@ -467,47 +423,12 @@ void mp_enter_blocking(void)
 	mp_unlock(&mp_sched.lock);
 }
 
-/*
- * Go's exitsyscall.  Fast: CAS the old P from the exact SYSCALL word we
- * stored back to RUNNING.  Any other word means it was retaken, flagged or
- * stopped: exit_slow.
- */
 void mp_exit_syscall(void)
 {
-	struct mp_m *mp = &mp_self;
-	if (mp->depth != 1) {
-		if (mp->depth)
-			mp->depth--;
-		return;
-	}
-	if (!mp->acting) {
-		sfence();
-		mp->depth = 0;
-		return;
-	}
-	mp->acting = false;
-	struct mp_p *pp = mp->oldp;
-	if (__builtin_expect(pp != NULL, 1)) {
-		uint64_t w = mp->pword;
-		uint64_t nw = pw_with_state(w, P_RUNNING);
-		if (__builtin_expect(atomic_compare_exchange_strong(&pp->word, &w, nw), 1)) {
-			count_owner(&pp->fast_exits);
-			mp->oldp = NULL;
-			mp->pword = nw;
-			sfence();
-			mp->p = pp;
-			sfence();
-			mp->depth = 0;
-			return;
-		}
-	}
-	exit_slow(mp);
-	check_m(mp, "exit_syscall");
-	sfence();
-	mp->depth = 0;
+	mp_exit_syscall_fast();
 }
 
-static void exit_slow(struct mp_m *mp)
+void mp_exit_slow(struct mp_m *mp)
 {
 	struct mp_p *pp = mp->oldp;
 	mp->oldp = NULL;
@@ -531,7 +452,7 @@ static void exit_slow(struct mp_m *mp)
 			uint64_t nw = pw_with_state(cur, P_RUNNING);
 			if (atomic_compare_exchange_weak(&pp->word, &cur, nw)) {
 				mp_unlock(&mp_sched.lock);
-				count_owner(&pp->fast_exits);
+				mp_count_owner(&pp->fast_exits);
 				mp->pword = nw;
 				sfence();
 				mp->p = pp;
@@ -571,7 +492,7 @@ void mp_m_detach(void)
 		return;
 	mp->depth++;
 	mp_lock(&mp_sched.lock);
-	check_m(mp, "mp_m_detach");
+	mp_check_m(mp, "mp_m_detach");
 	if (mp->p) {
 		release_locked(mp);
 	} else if (mp->oldp) {
@@ -627,7 +548,7 @@ bool mp_yield(void)
 	if (mp->depth || !mp->p || atomic_load_explicit(&mp_sched.nwaiting, relaxed) == 0)
 		return false;
 	mp->depth++;
-	check_m(mp, "mp_yield");
+	mp_check_m(mp, "mp_yield");
 	bool gave = yield_p(mp, NULL);
 	sfence();
 	mp->depth--;

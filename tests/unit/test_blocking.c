@@ -1,11 +1,9 @@
 /* test_blocking.c - enter-blocking hands the P to a waiting M at once, with no help from the monitor. */
 #include "harness.h"
 
-Test(blocking, hands_the_p_to_a_waiter_without_the_monitor, .init = sched_up_1p, .fini = sched_down, .timeout = 60)
+/* Without the monitor, nobody but the entering M can move its P. */
+Test(blocking, hands_the_p_to_a_waiter_without_the_monitor, .init = sched_up_nomon_1p, .fini = sched_down, .timeout = 60)
 {
-	/* With the monitor gone, nobody but the entering M can move its P. */
-	mp_monitor_stop();
-
 	static struct agent h, w;
 	agent_start(&h, 1);
 	agent_start(&w, 2);
@@ -47,10 +45,8 @@ Test(blocking, hands_the_p_to_a_waiter_without_the_monitor, .init = sched_up_1p,
 }
 
 /* Two Ps, both held, two waiters: each blocking call frees exactly one. */
-Test(blocking, each_blocking_call_frees_one_p, .init = sched_up_2p, .fini = sched_down, .timeout = 60)
+Test(blocking, each_blocking_call_frees_one_p, .init = sched_up_nomon_2p, .fini = sched_down, .timeout = 60)
 {
-	mp_monitor_stop();
-
 	static struct agent h[2], w[2];
 	for (int i = 0; i < 2; i++) {
 		agent_start(&h[i], 1 + i);

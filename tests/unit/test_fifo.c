@@ -69,17 +69,17 @@ static void handoff_order(enum release_by how)
 	assert_all_ps_idle(1);
 }
 
-Test(fifo, waiters_served_in_order_after_detach, .init = sched_up_1p, .fini = sched_down, .timeout = 60)
+Test(fifo, waiters_served_in_order_after_detach, .init = sched_up_nomon_1p, .fini = sched_down, .timeout = 60)
 {
 	handoff_order(BY_DETACH);
 }
 
-Test(fifo, waiters_served_in_order_after_enter_blocking, .init = sched_up_1p, .fini = sched_down, .timeout = 60)
+Test(fifo, waiters_served_in_order_after_enter_blocking, .init = sched_up_nomon_1p, .fini = sched_down, .timeout = 60)
 {
 	handoff_order(BY_ENTER_BLOCKING);
 }
 
-Test(fifo, yielder_queues_behind_waiters, .init = sched_up_1p, .fini = sched_down, .timeout = 60)
+Test(fifo, yielder_queues_behind_waiters, .init = sched_up_nomon_1p, .fini = sched_down, .timeout = 60)
 {
 	handoff_order(BY_YIELD);
 }

@@ -165,6 +165,9 @@ Test(fork, child_has_one_m_on_p0, .init = sched_up_2p, .fini = sched_down, .time
 	cr_assert_eq(atomic_load(&e.pid), 1);
 	agent_run(&a, A_ENTER_SYSCALL);
 	agent_run(&b, A_ATTACH);      /* via the monitor's retake */
+	/* Holders with C waiting: the monitor could only interfere from here
+	 * (see sched_up_nomon_1p). */
+	mp_monitor_stop();
 	agent_post(&c, A_ATTACH);
 	cr_assert(WAIT_UNTIL(stats().waiting == 1, MP_TEST_WAIT_MS), "C did not queue");
 

@@ -13,7 +13,7 @@ Test(resize, rejects_bad_sizes, .init = sched_up_2p, .fini = sched_down)
 	assert_all_ps_idle(2);
 }
 
-Test(resize, growing_hands_new_ps_to_waiters, .init = sched_up_1p, .fini = sched_down, .timeout = 60)
+Test(resize, growing_hands_new_ps_to_waiters, .init = sched_up_nomon_1p, .fini = sched_down, .timeout = 60)
 {
 	static struct agent a[4];
 	for (int i = 0; i < 4; i++) {
@@ -47,7 +47,7 @@ Test(resize, growing_hands_new_ps_to_waiters, .init = sched_up_1p, .fini = sched
 	assert_all_ps_idle(4);
 }
 
-Test(resize, shrinking_stops_ps_as_holders_let_go, .init = sched_up_4p, .fini = sched_down, .timeout = 60)
+Test(resize, shrinking_stops_ps_as_holders_let_go, .init = sched_up_nomon_4p, .fini = sched_down, .timeout = 60)
 {
 	static struct agent a[4];
 	int holder_of_p0 = -1;
@@ -103,7 +103,7 @@ Test(resize, shrinking_stops_ps_as_holders_let_go, .init = sched_up_4p, .fini = 
 	assert_all_ps_idle(4);
 }
 
-Test(resize, shrinking_takes_a_p_in_syscall_at_once, .init = sched_up_2p, .fini = sched_down, .timeout = 60)
+Test(resize, shrinking_takes_a_p_in_syscall_at_once, .init = sched_up_nomon_2p, .fini = sched_down, .timeout = 60)
 {
 	static struct agent a, b;
 	agent_start(&a, 1);
@@ -133,7 +133,7 @@ Test(resize, shrinking_takes_a_p_in_syscall_at_once, .init = sched_up_2p, .fini 
 	assert_all_ps_idle(2);
 }
 
-Test(resize, growing_back_before_the_holder_noticed_keeps_its_p, .init = sched_up_2p, .fini = sched_down, .timeout = 60)
+Test(resize, growing_back_before_the_holder_noticed_keeps_its_p, .init = sched_up_nomon_2p, .fini = sched_down, .timeout = 60)
 {
 	static struct agent a[2];
 	for (int i = 0; i < 2; i++) {

@@ -38,6 +38,10 @@ Test(retake, p_left_in_syscall_goes_to_a_waiter, .init = sched_up_1p, .fini = sc
 	/* Still in the call, M1 must not believe it holds anything. */
 	cr_assert_null(m1.m->p, "M1's m.p is stale after the retake");
 
+	/* From here on Ms hand the P to each other; the monitor could only
+	 * interfere (see sched_up_nomon_1p). */
+	mp_monitor_stop();
+
 	/* M1 comes back: the fast CAS fails and, with no idle P, it parks. */
 	agent_post(&m1, A_EXIT);
 	cr_assert(WAIT_UNTIL(stats().waiting == 1, MP_TEST_WAIT_MS), "M1 did not park after losing its P");
@@ -86,6 +90,7 @@ Test(retake, returning_m_does_not_steal_its_old_p_back, .init = sched_up_1p, .fi
 	cr_assert_geq(s.retakes, 2, "%s", stats_str(&s));
 
 	/* M2 comes back to a P that M1 now runs: it parks. */
+	mp_monitor_stop();
 	agent_post(&m2, A_EXIT);
 	cr_assert(WAIT_UNTIL(stats().waiting == 1, MP_TEST_WAIT_MS), "M2 did not park");
 	cr_assert_eq(atomic_load(&m2.done), 2, "M2 returned while M1 holds the only P");

@@ -545,7 +545,13 @@ static bool yield_p(struct mp_m *mp, _Atomic uint64_t *counter)
 bool mp_yield(void)
 {
 	struct mp_m *mp = &mp_self;
-	if (mp->depth || !mp->p || atomic_load_explicit(&mp_sched.nwaiting, relaxed) == 0)
+	if (mp->depth || !mp->p)
+		return false;
+	/* Nothing to do unless an M waits, a resize asked for our P, or the
+	 * monitor revoked it. */
+	uint64_t w = atomic_load_explicit(&mp->p->word, relaxed);
+	if (atomic_load_explicit(&mp_sched.nwaiting, relaxed) == 0 && !(w & PW_STOP) &&
+	    pw_gen(w) == pw_gen(mp->pword))
 		return false;
 	mp->depth++;
 	mp_check_m(mp, "mp_yield");

@@ -72,12 +72,17 @@ Test(fastpath, one_m_gets_its_p_back, .init = sched_up_1p, .fini = sched_down, .
 }
 
 static struct pair_result results[2];
+/* Both hold their P for the whole run, so they are really on two Ps at
+ * once (no M waits, so the monitor sleeps through the barrier waits). */
+static pthread_barrier_t both_attached, both_done;
 
 static void *pair_thread(void *arg)
 {
 	struct pair_result *r = arg;
 	mp_m_attach();
+	pthread_barrier_wait(&both_attached);
 	run_pairs(r);
+	pthread_barrier_wait(&both_done);
 	mp_m_detach();
 	return NULL;
 }
@@ -85,6 +90,8 @@ static void *pair_thread(void *arg)
 Test(fastpath, two_ms_on_two_ps_never_meet, .init = sched_up_2p, .fini = sched_down, .timeout = 60)
 {
 	pthread_t t[2];
+	pthread_barrier_init(&both_attached, NULL, 2);
+	pthread_barrier_init(&both_done, NULL, 2);
 	for (int i = 0; i < 2; i++)
 		cr_assert_eq(pthread_create(&t[i], NULL, pair_thread, &results[i]), 0);
 	for (int i = 0; i < 2; i++)

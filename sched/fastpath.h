@@ -47,19 +47,24 @@ static inline __attribute__((always_inline)) void mp_enter_fast(uint64_t flags)
 		return;   /* nested: a handler inside a wrapped call, or our own code */
 	sfence();
 	struct mp_p *pp = mp->p;
-	mp->acting = pp != NULL;
-	if (!pp)
+	if (!pp) {
+		mp->acting = false;
 		return;   /* not an M (or shut down): pass through */
+	}
 	mp_fast_check_m(mp, "enter");
 	uint64_t w = mp->pword;
 	uint64_t nw = pw_entered(w, flags);
-	mp_count_owner(&pp->enters);   /* before the CAS: after it the P is not ours */
+	/* Nothing is stored between depth and the CAS: a locked instruction
+	 * waits for every earlier store to drain.  The enter is counted by the
+	 * exit, once this M owns a P again. */
 	if (__builtin_expect(atomic_compare_exchange_strong(&pp->word, &w, nw), 1)) {
+		mp->acting = true;
 		mp->pword = nw;
 		mp->oldp = pp;
 		mp->p = NULL;
 		return;
 	}
+	mp->acting = true;
 	mp_enter_slow(mp, flags);
 }
 
@@ -99,18 +104,20 @@ static inline __attribute__((always_inline)) void mp_exit_syscall_fast(void)
 		return;
 	}
 	if (mp->acting) {
-		mp->acting = false;
 		struct mp_p *pp = mp->oldp;
 		uint64_t w = mp->pword;
 		uint64_t nw = pw_with_state(w, P_RUNNING);
 		if (__builtin_expect(pp != NULL, 1) &&
 		    __builtin_expect(atomic_compare_exchange_strong(&pp->word, &w, nw), 1)) {
+			mp->acting = false;   /* after the CAS: see mp_enter_fast */
+			mp_count_owner(&pp->enters);
 			mp_count_owner(&pp->fast_exits);
 			mp->oldp = NULL;
 			mp->pword = nw;
 			sfence();
 			mp->p = pp;
 		} else {
+			mp->acting = false;
 			mp_exit_slow(mp);
 			mp_fast_check_m(mp, "exit_syscall");
 		}

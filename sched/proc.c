@@ -452,6 +452,7 @@ void mp_exit_slow(struct mp_m *mp)
 			uint64_t nw = pw_with_state(cur, P_RUNNING);
 			if (atomic_compare_exchange_weak(&pp->word, &cur, nw)) {
 				mp_unlock(&mp_sched.lock);
+				mp_count_owner(&pp->enters);
 				mp_count_owner(&pp->fast_exits);
 				mp->pword = nw;
 				sfence();
@@ -461,8 +462,10 @@ void mp_exit_slow(struct mp_m *mp)
 		}
 	}
 	park_locked(mp);
-	if (mp->p)
+	if (mp->p) {
+		count(&mp->p->enters);   /* counted at exit, see mp_enter_fast */
 		count(&mp->p->slow_exits);
+	}
 }
 
 /* ---- life of an M ----------------------------------------------------- */

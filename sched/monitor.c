@@ -27,9 +27,11 @@
 #define DELAY_MIN_US 20
 #define DELAY_MAX_US 10000
 #define IDLE_PASSES_BEFORE_BACKOFF 50
-/* A holder that has made no intercepted call for this long is checked for
- * being blocked (one CPU clock read per pass, only while Ms wait). */
+/* A holder that has made no intercepted call for this long may be revoked
+ * if it is blocked; its CPU clock is sampled from half that on (one read
+ * per pass, only while Ms wait), so the decision needs no extra pass. */
 #define BLOCK_CHECK_AFTER_NS 1000000ull
+#define BLOCK_SAMPLE_AFTER_NS (BLOCK_CHECK_AFTER_NS / 2)
 /* Signals to one thread are at least this far apart. */
 #define RESIGNAL_NS 1000000ull
 
@@ -114,7 +116,7 @@ static int check_running_p(struct mp_p *pp, struct mon_p *mv, uint64_t w, uint64
 		w = fw;
 		acted = 1;
 	}
-	if (now - mv->call_since_ns < BLOCK_CHECK_AFTER_NS && !over_slice)
+	if (now - mv->call_since_ns < BLOCK_SAMPLE_AFTER_NS && !over_slice)
 		return acted;
 	/* No intercepted call for a while: is the holder running or blocked? */
 	int tid = atomic_load_explicit(&pp->tid, memory_order_relaxed);
@@ -138,10 +140,12 @@ static int check_running_p(struct mp_p *pp, struct mon_p *mv, uint64_t w, uint64
 	}
 	/* No CPU progress since the last pass.  Runnable-but-descheduled
 	 * looks the same from the clock, so ask the kernel. */
+	if (now - mv->call_since_ns < BLOCK_CHECK_AFTER_NS)
+		return acted;
 	char st = thread_state(tid);
 	if (st != 'S' && st != 'D')
-		return 0;
-	return mp_revoke(pp, w, cpu) ? 1 : 0;
+		return acted;
+	return mp_revoke(pp, w, cpu) ? 1 : acted;
 }
 
 /* watch_revoked: revoked Ms that run again without a P are signalled so

@@ -7,6 +7,7 @@
 #include "shim/preempt_signal.h"
 
 static _Atomic int current_sig;
+static _Atomic int moves;
 static mp_sigaction_fn real_sigaction;
 /* Signals the program has claimed: never pick them again. */
 static _Atomic bool program_claimed[_NSIG];
@@ -69,6 +70,11 @@ int mp_preempt_signal_current(void)
 	return atomic_load(&current_sig);
 }
 
+int mp_preempt_signal_moves(void)
+{
+	return atomic_load(&moves);
+}
+
 void mp_preempt_signal_yield_to_program(int sig)
 {
 	if (sig <= 0 || sig >= _NSIG)
@@ -82,6 +88,7 @@ void mp_preempt_signal_yield_to_program(int sig)
 	int moved = pick_and_install(ours);
 	atomic_store(&current_sig, moved);
 	mp_set_preempt_signal(moved);
+	atomic_fetch_add(&moves, 1);
 }
 
 const sigset_t *mp_preempt_signal_unblockable(const sigset_t *set, sigset_t *tmp)

@@ -23,6 +23,9 @@ int mp_preempt_signal_setup(int requested, mp_sigaction_fn real);
 /* The signal in use now, or 0. */
 int mp_preempt_signal_current(void);
 
+/* How many times the program took our signal (so it moved or went off). */
+int mp_preempt_signal_moves(void);
+
 /* The program is about to install a disposition for sig: if sig is ours,
  * move ours elsewhere first, so the program's handler is never broken. */
 void mp_preempt_signal_yield_to_program(int sig);

@@ -28,6 +28,7 @@
  *
  * usage: bench_liveness [TRIALS]      (default 300 per row)
  */
+#include "sched/relax.h"
 #include "sched/sched.h"
 #include "shim/raw_syscall.h"
 
@@ -60,15 +61,6 @@ static uint64_t now_ns(void)
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield");
-#endif
 }
 
 static void sleep_ns(uint64_t ns)
@@ -299,13 +291,13 @@ static void *holder_main(void *arg)
 		set_word(&R.w_go, i);
 		if (R.hold == HOLD_SPIN) {
 			while (atomic_load_explicit(&R.w_done, memory_order_acquire) < i)
-				cpu_relax();
+				mp_cpu_relax();
 			R.t_signal[i - 1] = atomic_load(&signal_at_ns);
 		} else {
 			/* Block only once W is queued: the monitor is awake and
 			 * the P is wanted from here on. */
 			while (!someone_waits())
-				cpu_relax();
+				mp_cpu_relax();
 			/* W's wake-up before this point is not part of the figure. */
 			R.runq_wait[i - 1] = -trio_runq_wait_ns();
 			R.t_from[i - 1] = now_ns();
@@ -352,7 +344,7 @@ static void *plain_waker_main(void *arg)
 		R.t_from[i - 1] = now_ns();
 		set_word(&R.w_go, i);
 		while (atomic_load_explicit(&R.w_done, memory_order_acquire) < i)
-			cpu_relax();
+			mp_cpu_relax();
 	}
 	return NULL;
 }
@@ -638,7 +630,7 @@ static void *idle_m_main(void *arg)
 	mp_m_attach();
 	while (!atomic_load_explicit(&idle_stop, memory_order_relaxed)) {
 		if (k == 0) {
-			cpu_relax();   /* user code only */
+			mp_cpu_relax();   /* user code only */
 			continue;
 		}
 		/* The other makes calls: the fast path must not wake the monitor. */

@@ -20,6 +20,7 @@
  * no lock of ours: async-signal-safe as the real lock is.
  */
 #include "preload/real.h"
+#include "sched/relax.h"
 #include "preload/wrap.h"
 
 /* A pause and a trylock cost ~40 ns here (2-core EPYC): ~4 us, longer than
@@ -27,17 +28,6 @@
  * Go's lock spin (4 x 30).  1000 measured slower: with a parked holder every
  * try is wasted, and spinlock_pingpong at MAXPROCS=2 took twice as long. */
 #define MP_SPIN_TRIES 100
-
-static inline void mp_cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield" ::: "memory");
-#else
-	__asm__ volatile("" ::: "memory");
-#endif
-}
 
 MP_EXPORT int pthread_spin_lock(pthread_spinlock_t *l)
 {

@@ -1,15 +1,7 @@
 /* lock.c - the futex mutex of lock.h. */
+#include "sched/relax.h"
 #include "sched/lock.h"
 #include "shim/raw_syscall.h"
-
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__)
-	__builtin_ia32_pause();
-#elif defined(__aarch64__)
-	__asm__ volatile("yield");
-#endif
-}
 
 void mp_lock(struct mp_lock *l)
 {
@@ -20,7 +12,7 @@ void mp_lock(struct mp_lock *l)
 	/* The sections it guards are a few dozen instructions: spin a little
 	 * before paying for a futex sleep. */
 	for (int i = 0; i < 100; i++) {
-		cpu_relax();
+		mp_cpu_relax();
 		c = 0;
 		if (atomic_load_explicit(&l->word, memory_order_relaxed) == 0 &&
 		    atomic_compare_exchange_strong_explicit(&l->word, &c, 1,

@@ -5,19 +5,10 @@
 
 #define NTHREADS 4
 
-static void *burn(void *arg)
-{
-	it_burn_until(*(double *)arg);
-	return NULL;
-}
-
 /* The executed child: the same checks as a parent under the library. */
 static int child_main(const char *parent_procs)
 {
-	pthread_t t[NTHREADS];
-	double wall0 = it_now(), cpu0 = it_process_cpu(), deadline, ratio;
 	const char *procs_env = getenv("MAXPROCS");
-	int i, procs = it_procs();
 
 	if (strcmp(parent_procs, "-") != 0) {
 		it_check(it_library_loaded(), "child: library not loaded "
@@ -29,17 +20,7 @@ static int child_main(const char *parent_procs)
 		it_check(!it_library_loaded(), "child: library loaded in a "
 		         "plain run");
 	}
-	deadline = wall0 + 0.5;
-	for (i = 0; i < NTHREADS; i++)
-		it_create(&t[i], burn, &deadline);
-	for (i = 0; i < NTHREADS; i++)
-		it_join(t[i]);
-	ratio = (it_process_cpu() - cpu0) / (it_now() - wall0);
-	fprintf(stderr, "child: CPU/wall %.2f (cap %d)\n", ratio, procs);
-	if (procs)
-		it_check(ratio <= procs * 1.15,
-		         "child CPU/wall %.2f exceeds the cap of %d", ratio, procs);
-	return IT_PASS;
+	return it_child_burn_within_cap(NTHREADS, it_procs());
 }
 
 int main(int argc, char **argv)

@@ -16,29 +16,9 @@ static void *spinner(void *arg)
 	return NULL;
 }
 
-static void *burn(void *arg)
-{
-	it_burn_until(*(double *)arg);
-	return NULL;
-}
-
 static int child_main(void)
 {
-	pthread_t t[NTHREADS];
-	double wall0 = it_now(), cpu0 = it_process_cpu(), deadline, ratio;
-	int i, procs = it_procs();
-
-	deadline = wall0 + 0.5;
-	for (i = 0; i < NTHREADS; i++)
-		it_create(&t[i], burn, &deadline);
-	for (i = 0; i < NTHREADS; i++)
-		it_join(t[i]);
-	ratio = (it_process_cpu() - cpu0) / (it_now() - wall0);
-	fprintf(stderr, "child: CPU/wall %.2f (cap %d)\n", ratio, procs);
-	if (procs)
-		it_check(ratio <= procs * 1.15,
-		         "child CPU/wall %.2f exceeds the cap of %d", ratio, procs);
-	return IT_PASS;
+	return it_child_burn_within_cap(NTHREADS, it_procs());
 }
 
 int main(void)

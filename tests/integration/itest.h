@@ -173,4 +173,32 @@ static inline void *it_join(pthread_t t)
 	return ret;
 }
 
+
+static inline void *it_burn_thread(void *arg)
+{
+	it_burn_until(*(double *)arg);
+	return NULL;
+}
+
+/* A child process's check that it is capped too: nthreads threads burn
+ * CPU for 0.5 s; with procs > 0 Ps, CPU/wall must stay within the cap. */
+static inline int it_child_burn_within_cap(int nthreads, int procs)
+{
+	pthread_t t[64];
+	double wall0 = it_now(), cpu0 = it_process_cpu(), ratio;
+	double deadline = wall0 + 0.5;
+	int i;
+
+	for (i = 0; i < nthreads && i < 64; i++)
+		it_create(&t[i], it_burn_thread, &deadline);
+	for (i = 0; i < nthreads && i < 64; i++)
+		it_join(t[i]);
+	ratio = (it_process_cpu() - cpu0) / (it_now() - wall0);
+	fprintf(stderr, "child: CPU/wall %.2f (cap %d)\n", ratio, procs);
+	if (procs)
+		it_check(ratio <= procs * 1.15,
+		         "child CPU/wall %.2f exceeds the cap of %d", ratio, procs);
+	return IT_PASS;
+}
+
 #endif

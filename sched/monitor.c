@@ -94,7 +94,9 @@ static char thread_state(int tid)
 		return 0;
 	buf[len] = 0;
 	char *paren = strrchr(buf, ')');   /* the name may contain spaces */
-	return paren && paren[1] == ' ' ? paren[2] : 0;
+	if (!paren || paren[1] != ' ')
+		return 0;
+	return paren[2];
 }
 
 /*

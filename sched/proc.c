@@ -755,7 +755,6 @@ int mp_procresize(uint32_t n)
 	struct mp_m *mp = &mp_self;
 	mp->depth++;
 	mp_lock(&mp_sched.lock);
-	uint32_t old = atomic_load(&mp_sched.nprocs);
 	uint32_t len = atomic_load(&mp_sched.ptable_len);
 	atomic_store(&mp_sched.nprocs, n);
 	if (n > len)
@@ -797,7 +796,6 @@ int mp_procresize(uint32_t n)
 			}
 		}
 	}
-	(void)old;
 	bool wake = atomic_load(&mp_sched.mon_sleeping);
 	mp_unlock(&mp_sched.lock);
 	if (wake)

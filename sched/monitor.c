@@ -39,12 +39,11 @@
  * monitor thread. */
 struct mon_p {
 	uint64_t word;           /* status word on the previous pass */
-	uint64_t hand_word;      /* gen of the current holder ... */
+	uint64_t hand_gen;       /* gen of the current holder ... */
 	uint64_t hand_since_ns;  /* ... and when the monitor first saw it */
 	uint64_t call_word;      /* gen+tick: the holder's last call ... */
 	uint64_t call_since_ns;  /* ... first seen at */
-	int64_t cpu_ns;          /* holder's CPU clock at cpu_at_ns, -1 unknown */
-	uint64_t cpu_at_ns;
+	int64_t cpu_ns;          /* holder's CPU clock on the last pass, -1 unknown */
 	uint64_t signaled_ns;
 };
 
@@ -128,7 +127,6 @@ static int check_running_p(struct mp_p *pp, struct mon_p *mv, uint64_t w, uint64
 	if (mv->cpu_ns < 0 || cpu != mv->cpu_ns) {
 		bool ran = mv->cpu_ns >= 0;
 		mv->cpu_ns = cpu;
-		mv->cpu_at_ns = now;
 		if (!ran || !(w & PW_PREEMPT) || now - mv->call_since_ns < slice)
 			return acted;
 		/* Running user code past its slice without calls: signal it.
@@ -197,8 +195,8 @@ static int retake_pass(uint64_t now)
 		uint64_t w = atomic_load(&pp->word);
 		uint64_t gen = w >> PW_GEN_SHIFT;
 		uint64_t call = w & ~(PW_STATE_MASK | PW_FLAGS_MASK);
-		if (gen != mv->hand_word) {
-			mv->hand_word = gen;
+		if (gen != mv->hand_gen) {
+			mv->hand_gen = gen;
 			mv->hand_since_ns = now;
 		}
 		if (call != mv->call_word) {

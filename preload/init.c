@@ -36,10 +36,10 @@
 #include "shim/config.h"
 #include "shim/cpus.h"
 #include "shim/line.h"
-#include "shim/preempt_signal.h"
 #include "shim/raw_syscall.h"
 #include "shim/resolve.h"
 #include "shim/trace.h"
+#include "signals/signals.h"
 
 static struct mp_config mp_config;
 static uint64_t mp_start_ns;
@@ -127,8 +127,8 @@ static void mp_debug_config(const struct mp_cpus_info *cpus)
 	mp_line_str(&ln, "us schedtrace=");
 	mp_line_u64(&ln, mp_config.schedtrace_ms);
 	mp_line_str(&ln, "ms preempt-signal=");
-	if (mp_preempt_signal_current())
-		mp_line_u64(&ln, (uint64_t)mp_preempt_signal_current());
+	if (mp_signals_preempt_signo())
+		mp_line_u64(&ln, (uint64_t)mp_signals_preempt_signo());
 	else
 		mp_line_str(&ln, "off");
 	mp_line_write(&ln, 2);
@@ -178,7 +178,7 @@ __attribute__((constructor(101))) static void mp_preload_init(void)
 	}
 	/* The handler goes in before the monitor exists, so the monitor never
 	 * signals a thread that has no handler yet. */
-	mp_preempt_signal_setup(mp_config.preempt_signal, mp_real_sigaction());
+	mp_signals_init(mp_config.preempt_signal, mp_real_sigaction());
 	r = mp_fork_install();
 	if (r) {
 		mp_preload_fail("cannot register the fork handler", r);

@@ -1,66 +1,126 @@
 /*
- * signals.c - the program's signal calls, seen so the preemption signal
- * (shim/preempt_signal.h) stays usable and never gets in the program's way:
+ * signals.c - the program's signal-disposition calls.  On the signal the
+ * library owns (signals/signals.h: the preemption signal, SIGURG by
+ * default) they read and write the program's own disposition, kept by
+ * signals/owned.c, never the kernel's, which holds our handler; on every
+ * other signal, and in a vfork child (whose signal table is its own), they
+ * pass straight through.  Each mirrors what glibc's own function does with
+ * __sigaction, so the program reads back exactly what it set.
  *
- * - installing any disposition on our signal (sigaction with an action,
- *   signal, sysv_signal, bsd_signal) first moves ours to another free
- *   real-time signal: the program's handler is installed as asked and gets
- *   only the signals the program sends;
- * - blocking masks (sigprocmask, pthread_sigmask with SIG_BLOCK or
- *   SIG_SETMASK) are passed on without our signal, so a thread that blocks
- *   "everything" can still be preempted.  The handler does nothing on a
- *   thread that is not at a safe point, so this changes no behaviour the
- *   program can observe except the mask it reads back.
- *
- * Everything else passes straight through; none of these calls blocks.
+ * Masks are not touched: sigprocmask and pthread_sigmask are not wrapped,
+ * and a thread that blocks the signal is simply never sent it.
  */
 #include "preload/real.h"
 #include "preload/wrap.h"
 
-#include "shim/preempt_signal.h"
+#include <string.h>
+
+#include "signals/signals.h"
 
 MP_EXPORT int sigaction(int sig, const struct sigaction *restrict act,
                         struct sigaction *restrict old)
 {
-	if (act)
-		mp_preempt_signal_yield_to_program(sig);
-	return mp_real_sigaction()(sig, act, old);
+	if (!mp_signals_owned(sig))
+		return mp_real_sigaction()(sig, act, old);
+	/* Read act as libc would (a bad pointer faults here as it does
+	 * there); the kernel's disposition stays ours. */
+	return mp_signals_sigaction(sig, act, old);
+}
+
+/* glibc's signal() and bsd_signal(): BSD semantics, SA_RESTART unless
+ * siginterrupt() asked otherwise, the signal itself blocked in its handler. */
+static __sighandler_t owned_bsd_signal(int sig, __sighandler_t handler)
+{
+	struct sigaction act, old;
+
+	memset(&act, 0, sizeof act);
+	act.sa_handler = handler;
+	sigemptyset(&act.sa_mask);
+	sigaddset(&act.sa_mask, sig);
+	act.sa_flags = mp_signals_interrupt(sig) ? 0 : SA_RESTART;
+	mp_signals_sigaction(sig, &act, &old);
+	return old.sa_handler;
 }
 
 MP_EXPORT __sighandler_t signal(int sig, __sighandler_t handler)
 {
-	mp_preempt_signal_yield_to_program(sig);
+	if (mp_signals_owned(sig) && handler != SIG_ERR)
+		return owned_bsd_signal(sig, handler);
 	return mp_real_signal()(sig, handler);
-}
-
-MP_EXPORT __sighandler_t sysv_signal(int sig, __sighandler_t handler)
-{
-	mp_preempt_signal_yield_to_program(sig);
-	return mp_real_sysv_signal()(sig, handler);
 }
 
 MP_EXPORT __sighandler_t bsd_signal(int sig, __sighandler_t handler)
 {
-	mp_preempt_signal_yield_to_program(sig);
+	if (mp_signals_owned(sig) && handler != SIG_ERR)
+		return owned_bsd_signal(sig, handler);
 	return mp_real_bsd_signal()(sig, handler);
 }
 
-MP_EXPORT int sigprocmask(int how, const sigset_t *restrict set,
-                          sigset_t *restrict old)
+/* System V: one-shot, not blocked in its own handler, no restart. */
+MP_EXPORT __sighandler_t sysv_signal(int sig, __sighandler_t handler)
 {
-	sigset_t tmp;
+	struct sigaction act, old;
 
-	if (how != SIG_UNBLOCK)
-		set = mp_preempt_signal_unblockable(set, &tmp);
-	return mp_real_sigprocmask()(how, set, old);
+	if (!mp_signals_owned(sig) || handler == SIG_ERR)
+		return mp_real_sysv_signal()(sig, handler);
+	memset(&act, 0, sizeof act);
+	act.sa_handler = handler;
+	sigemptyset(&act.sa_mask);
+	act.sa_flags = SA_RESETHAND | SA_NODEFER;
+	mp_signals_sigaction(sig, &act, &old);
+	return old.sa_handler;
 }
 
-MP_EXPORT int pthread_sigmask(int how, const sigset_t *restrict set,
-                              sigset_t *restrict old)
+MP_EXPORT int sigignore(int sig)
 {
-	sigset_t tmp;
+	struct sigaction act;
 
-	if (how != SIG_UNBLOCK)
-		set = mp_preempt_signal_unblockable(set, &tmp);
-	return mp_real_pthread_sigmask()(how, set, old);
+	if (!mp_signals_owned(sig))
+		return mp_real_sigignore()(sig);
+	memset(&act, 0, sizeof act);
+	act.sa_handler = SIG_IGN;
+	sigemptyset(&act.sa_mask);
+	return mp_signals_sigaction(sig, &act, NULL);
+}
+
+MP_EXPORT int siginterrupt(int sig, int interrupt)
+{
+	struct sigaction act;
+
+	if (!mp_signals_owned(sig))
+		return mp_real_siginterrupt()(sig, interrupt);
+	mp_signals_sigaction(sig, NULL, &act);
+	mp_signals_set_interrupt(sig, interrupt != 0);
+	if (interrupt)
+		act.sa_flags &= ~SA_RESTART;
+	else
+		act.sa_flags |= SA_RESTART;
+	return mp_signals_sigaction(sig, &act, NULL);
+}
+
+/* sigset(3) as glibc writes it, on the program's disposition. */
+MP_EXPORT __sighandler_t sigset(int sig, __sighandler_t disp)
+{
+	struct sigaction act, old;
+	sigset_t set, oset;
+
+	if (!mp_signals_owned(sig))
+		return mp_real_sigset()(sig, disp);
+	sigemptyset(&set);
+	sigaddset(&set, sig);
+	if (disp == SIG_HOLD) {
+		if (mp_real_sigprocmask()(SIG_BLOCK, &set, &oset) < 0)
+			return SIG_ERR;
+		if (sigismember(&oset, sig))
+			return SIG_HOLD;
+		mp_signals_sigaction(sig, NULL, &old);
+		return old.sa_handler;
+	}
+	memset(&act, 0, sizeof act);
+	act.sa_handler = disp;
+	sigemptyset(&act.sa_mask);
+	mp_signals_sigaction(sig, &act, &old);
+	if (mp_real_sigprocmask()(SIG_UNBLOCK, &set, &oset) < 0)
+		return SIG_ERR;
+	return sigismember(&oset, sig) ? SIG_HOLD : old.sa_handler;
 }

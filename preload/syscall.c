@@ -11,6 +11,8 @@
 #include "preload/real.h"
 #include "preload/wrap.h"
 
+#include "signals/signals.h"
+
 #include <linux/futex.h>
 #include <stdarg.h>
 
@@ -27,6 +29,7 @@ enum mp_syscall_class {
 	MP_SC_BLOCKING,
 	MP_SC_YIELD,
 	MP_SC_EXIT,
+	MP_SC_SIGACTION,   /* rt_sigaction: the program's view of our signal */
 };
 
 static enum mp_syscall_class mp_futex_class(long op)
@@ -70,8 +73,9 @@ static enum mp_syscall_class mp_syscall_class(long nr, long arg1)
 	case SYS_kill:
 	case SYS_tgkill:
 	case SYS_tkill:
-	case SYS_rt_sigprocmask:
 	case SYS_rt_sigaction:
+		return MP_SC_SIGACTION;
+	case SYS_rt_sigprocmask:
 	case SYS_sigaltstack:
 	case SYS_prctl:
 	case SYS_membarrier:
@@ -126,6 +130,17 @@ MP_EXPORT long syscall(long nr, ...)
 		break;
 	case MP_SC_EXIT:
 		mp_m_detach();
+		break;
+	case MP_SC_SIGACTION:
+		if (mp_signals_owned((int)a[0])) {
+			long r = mp_signals_rt_sigaction((int)a[0],
+			        (const struct mp_ksigaction *)a[1],
+			        (struct mp_ksigaction *)a[2], (size_t)a[3]);
+			if (r >= 0)
+				return r;
+			errno = (int)-r;
+			return -1;
+		}
 		break;
 	case MP_SC_PASS:
 		break;

@@ -16,6 +16,8 @@
 #include "preload/wrap.h"
 #include "preload/preload.h"
 
+#include "signals/signals.h"
+
 struct mp_thread_start {
 	void *(*start)(void *);
 	void *arg;
@@ -27,11 +29,27 @@ static void mp_thread_end(char *scope)
 	mp_m_detach();
 }
 
+/* The preemption signal needs room for its frame: tell signals/ how
+ * large this thread's stack is before it becomes an M. */
+static void mp_thread_stack(void)
+{
+	pthread_attr_t attr;
+	void *lo;
+	size_t size;
+
+	if (pthread_getattr_np(pthread_self(), &attr) != 0)
+		return;   /* unknown: signalled, as the main thread */
+	if (pthread_attr_getstack(&attr, &lo, &size) == 0)
+		mp_signals_thread_stack((uintptr_t)lo, size);
+	pthread_attr_destroy(&attr);
+}
+
 static void *mp_thread_main(void *p)
 {
 	struct mp_thread_start st = *(struct mp_thread_start *)p;
 
 	free(p);
+	mp_thread_stack();
 	mp_m_attach();
 	__attribute__((cleanup(mp_thread_end), unused)) char attached = 1;
 	return st.start(st.arg);

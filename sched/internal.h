@@ -91,6 +91,10 @@ struct mp_p {
 	_Atomic uint64_t signal_preempts;
 	_Atomic uint64_t revokes;
 	bool in_idle;                  /* in the idle stack; under sched.lock */
+	/* The holder must not be sent the preemption signal: its stack may
+	 * have no room for a signal frame (copied from its M at assign, set
+	 * by the handler when it finds too little room).  Read by the monitor. */
+	_Atomic bool sig_unsafe;
 	/* Handed to a parked M that has not run yet: asleep on its futex, it
 	 * looks blocked, but it is not the holder's fault.  Set under the
 	 * lock by the hander, cleared by the new owner when it wakes. */
@@ -110,12 +114,14 @@ struct mp_m {
 	uint32_t depth;          /* > 0: inside a wrapped call or scheduler code */
 	bool acting;             /* the outermost enter found a P: exit must act */
 	bool attached;           /* this thread is an M */
+	bool sig_unsafe;         /* its stack may not take a signal frame */
 	int tid;
 
 	_Atomic uint32_t park;   /* futex: 0 = waiting, 1 = woken (nextp set or shutdown) */
 	struct mp_p *nextp;      /* P handed to this M while parked; under sched.lock */
 	uint64_t nextword;       /* the word the hander stored in nextp */
 	struct mp_m *qnext;      /* FIFO link of the wait queue; under sched.lock */
+	bool queued;             /* in the wait queue; under sched.lock */
 	_Atomic int revoked;     /* the monitor took our P while we were blocked */
 	_Atomic int64_t revoke_cpu_ns; /* our CPU clock when it did */
 	int revoke_slot;         /* monitor's slot watching us; under sched.lock */
@@ -127,7 +133,9 @@ extern __thread struct mp_m mp_self __attribute__((tls_model("initial-exec")));
  * CPU clock and signals it once it runs again without a P. */
 struct mp_revoked {
 	int tid;                 /* 0: slot free */
-	int64_t last_cpu_ns;
+	int64_t last_cpu_ns;     /* CPU clock at the last sample */
+	uint64_t sampled_at_ns;  /* when it was taken (0: at the revoke) */
+	uint64_t run_since_ns;   /* computing without a break since (0: not) */
 	uint64_t signaled_at_ns;
 };
 
@@ -144,6 +152,9 @@ struct mp_sched {
 	_Atomic uint64_t overshoot_ns;
 	_Atomic uint64_t preempt_signals;
 	_Atomic int preempt_signo;     /* 0: no signal preemption */
+	/* si_value of our preemption signals: a handler tells them from the
+	 * program's own signals of the same number by it. */
+	uintptr_t preempt_cookie;
 	uint32_t pidle[MP_MAXPROCS];   /* idle stack of P ids; under lock */
 	struct mp_m *qhead, *qtail;    /* FIFO of parked Ms; under lock */
 	struct mp_revoked revoked[MP_MAXPROCS]; /* under lock */

@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "sched/internal.h"
+#include "shim/proctask.h"
 #include "shim/raw_syscall.h"
 
 #define DELAY_MIN_US 20
@@ -34,6 +35,114 @@
 #define BLOCK_SAMPLE_AFTER_NS (BLOCK_CHECK_AFTER_NS / 2)
 /* Signals to one thread are at least this far apart. */
 #define RESIGNAL_NS 1000000ull
+/* "Computing": the CPU clock advanced by at least 3/4 of the wall time
+ * between two samples. */
+#define COMPUTING_NUM 3
+#define COMPUTING_DEN 4
+/* A holder is signalled once it has computed for half a slice, at most
+ * this long, without a call. */
+#define SIGNAL_RUN_MAX_NS 1000000ull
+
+
+void mp_monitor_wake(void)
+{
+	atomic_fetch_add(&mp_sched.mon_word, 1);
+	mp_futex_wake((const uint32_t *)&mp_sched.mon_word, 1);
+}
+
+/*
+ * Sending the preemption signal.  It must never change what the program
+ * sees (docs/design.md, "Signals"), so it goes only to a thread that
+ *   - runs user code: its CPU clock advanced by most of the wall time for a
+ *     while (see COMPUTING), and the kernel says 'R'; a thread that sleeps
+ *     in a call we cannot see is never interrupted into an EINTR;
+ *   - does not block the signal and has none of it pending: a blocked one
+ *     would wait in its queue, visible to sigpending(), sigwaitinfo() and
+ *     signalfd, and counted against RLIMIT_SIGPENDING;
+ *   - has room on its stack for the signal frame (pp->sig_unsafe).
+ * It is sent with rt_tgsigqueueinfo and our cookie in si_value, so the
+ * handler tells it from the program's own signals of the same number.
+ * Without /proc (or with its descriptor table shared) nothing is known of
+ * the mask, so nothing is sent: the monitor revokes instead.
+ */
+enum sig_result { SIG_SENT, SIG_NOT_NOW, SIG_IMPOSSIBLE };
+
+static bool proc_usable;   /* the monitor has a private fd table */
+
+static enum sig_result signal_thread(int tid, bool unsafe, uint64_t now, uint64_t *last)
+{
+	int sig = atomic_load_explicit(&mp_sched.preempt_signo, memory_order_relaxed);
+	struct mp_task_info ti;
+	if (!sig || unsafe || !proc_usable)
+		return SIG_IMPOSSIBLE;
+	if (now - *last < RESIGNAL_NS)
+		return SIG_NOT_NOW;
+	if (mp_proctask_read(tid, &ti) != 0 || mp_sigmask_has(ti.sig_blocked, sig))
+		return SIG_IMPOSSIBLE;
+	if (ti.state != 'R' || mp_sigmask_has(ti.sig_pending, sig))
+		return SIG_NOT_NOW;
+	siginfo_t si;
+	memset(&si, 0, sizeof si);
+	si.si_signo = sig;
+	si.si_code = SI_QUEUE;
+	si.si_pid = mp_sched.pid;
+	si.si_uid = (uid_t)mp_raw_syscall(SYS_getuid, 0, 0, 0);
+	si.si_value.sival_ptr = (void *)mp_sched.preempt_cookie;
+	*last = now;
+	if (mp_raw_syscall6(SYS_rt_tgsigqueueinfo, mp_sched.pid, tid, sig, (long)&si, 0, 0) != 0)
+		return SIG_IMPOSSIBLE;
+	atomic_fetch_add(&mp_sched.preempt_signals, 1);
+	return SIG_SENT;
+}
+
+/* Asleep in the kernel (or gone: a zombie leader, a stopped thread): its P
+ * does nothing for anybody.  0: unknown. */
+static int thread_asleep(int tid)
+{
+	struct mp_task_info ti;
+	if (!proc_usable || mp_proctask_read(tid, &ti) != 0)
+		return 0;
+	return ti.state == 'R' ? -1 : 1;
+}
+
+/*
+ * A CPU clock sample: did the thread run most of the time since the last
+ * one?  run_since is when the current stretch of running began (0: not
+ * running).  A thread that wakes and sleeps again in calls we cannot see
+ * never builds up a stretch, so it is never signalled.
+ */
+struct cpu_sample {
+	int64_t cpu_ns;      /* -1: none yet */
+	uint64_t at_ns;
+	uint64_t run_since;
+};
+
+/* Returns the CPU time advanced since the last sample, or -1 if unknown. */
+static int64_t sample_cpu(struct cpu_sample *cs, int64_t cpu, uint64_t now)
+{
+	if (cpu < 0 || cs->cpu_ns < 0 || now <= cs->at_ns) {
+		cs->cpu_ns = cpu;
+		cs->at_ns = now;
+		cs->run_since = 0;
+		return -1;
+	}
+	int64_t d = cpu - cs->cpu_ns;
+	uint64_t wall = now - cs->at_ns;
+	if ((uint64_t)d * COMPUTING_DEN >= wall * COMPUTING_NUM) {
+		if (!cs->run_since)
+			cs->run_since = cs->at_ns;
+	} else {
+		cs->run_since = 0;
+	}
+	cs->cpu_ns = cpu;
+	cs->at_ns = now;
+	return d;
+}
+
+static uint64_t running_for(const struct cpu_sample *cs, uint64_t now)
+{
+	return cs->run_since ? now - cs->run_since : 0;
+}
 
 /* What the monitor remembers of each P between passes.  Private to the
  * monitor thread. */
@@ -43,66 +152,21 @@ struct mon_p {
 	uint64_t hand_since_ns;  /* ... and when the monitor first saw it */
 	uint64_t call_word;      /* gen+tick: the holder's last call ... */
 	uint64_t call_since_ns;  /* ... first seen at */
-	int64_t cpu_ns;          /* holder's CPU clock on the last pass, -1 unknown */
+	struct cpu_sample cs;    /* holder's CPU clock since that call */
 	uint64_t signaled_ns;
 };
 
 static struct mon_p mon[MP_MAXPROCS];
-
-void mp_monitor_wake(void)
-{
-	atomic_fetch_add(&mp_sched.mon_word, 1);
-	mp_futex_wake((const uint32_t *)&mp_sched.mon_word, 1);
-}
-
-/* Returns 1 if a signal went out (the pass did something). */
-static int signal_thread(int tid, uint64_t now, uint64_t *last)
-{
-	int sig = atomic_load_explicit(&mp_sched.preempt_signo, memory_order_relaxed);
-	if (!sig || now - *last < RESIGNAL_NS)
-		return 0;
-	*last = now;
-	if (mp_raw_tgkill(mp_sched.pid, tid, sig) != 0)
-		return 0;
-	atomic_fetch_add(&mp_sched.preempt_signals, 1);
-	return 1;
-}
-
-/* The state letter of /proc/self/task/TID/stat: 'R' running or runnable,
- * 'S'/'D' asleep in the kernel.  Read with raw calls only (the monitor must
- * not go through interposed open/read).  0 if unreadable. */
-static char thread_state(int tid)
-{
-	char path[64] = "/proc/self/task/";
-	size_t n = strlen(path);
-	char digits[16];
-	int nd = 0;
-	for (unsigned u = (unsigned)tid; u || nd == 0; u /= 10)
-		digits[nd++] = (char)('0' + u % 10);
-	while (nd)
-		path[n++] = digits[--nd];
-	memcpy(path + n, "/stat", 6);
-	int fd = (int)mp_raw_syscall6(SYS_openat, AT_FDCWD, (long)path,
-	                              O_RDONLY | O_CLOEXEC, 0, 0, 0);
-	if (fd < 0)
-		return 0;
-	char buf[512];
-	long len = mp_raw_syscall(SYS_read, fd, buf, sizeof buf - 1);
-	mp_raw_syscall(SYS_close, fd, 0, 0);
-	if (len <= 0)
-		return 0;
-	buf[len] = 0;
-	char *paren = strrchr(buf, ')');   /* the name may contain spaces */
-	if (!paren || paren[1] != ' ')
-		return 0;
-	return paren[2];
-}
 
 /*
  * check_running_p: pp is RUNNING and Ms wait.  Decide between nothing,
  * asking for the P at the next call, signalling the holder, and revoking.
  * Returns 1 if it acted (flag, signal or revoke): the monitor keeps its
  * short tick while it has work in flight.
+ *
+ * Every probe may fail (no /proc, a seccomp filter, a CPU clock that
+ * cannot be read); each failure falls back to something that keeps the
+ * program live: revoking after a longer wait.
  */
 static int check_running_p(struct mp_p *pp, struct mon_p *mv, uint64_t w, uint64_t now)
 {
@@ -117,39 +181,59 @@ static int check_running_p(struct mp_p *pp, struct mon_p *mv, uint64_t w, uint64
 		w = fw;
 		acted = 1;
 	}
-	if (now - mv->call_since_ns < BLOCK_SAMPLE_AFTER_NS && !over_slice)
+	uint64_t idle = now - mv->call_since_ns;   /* no intercepted call for this long */
+	if (idle < BLOCK_SAMPLE_AFTER_NS && !over_slice)
 		return acted;
-	/* No intercepted call for a while: is the holder running or blocked? */
 	int tid = atomic_load_explicit(&pp->tid, memory_order_relaxed);
+	bool unsafe = atomic_load_explicit(&pp->sig_unsafe, memory_order_relaxed);
 	int64_t cpu = mp_raw_clock_ns(mp_thread_cpuclock(tid));
-	if (cpu < 0)
+	int64_t ran = sample_cpu(&mv->cs, cpu, now);
+	bool flagged = (w & PW_PREEMPT) && idle >= slice;
+
+	if (cpu < 0) {
+		/* No CPU clock: the kernel's state alone, else time alone. */
+		int asleep = thread_asleep(tid);
+		if (asleep > 0 && idle >= BLOCK_CHECK_AFTER_NS)
+			return mp_revoke(pp, w, -1) ? 1 : acted;
+		if (flagged && now - mv->hand_since_ns >= 2 * slice)
+			return mp_revoke(pp, w, -1) ? 1 : acted;
 		return acted;
-	if (mv->cpu_ns < 0 || cpu != mv->cpu_ns) {
-		bool ran = mv->cpu_ns >= 0;
-		mv->cpu_ns = cpu;
-		if (!ran || !(w & PW_PREEMPT) || now - mv->call_since_ns < slice)
-			return acted;
-		/* Running user code past its slice without calls: signal it.
-		 * If that did not work within two more slices (no signal
-		 * configured, the thread blocks it, the program took it), fall
-		 * back to revoking the P: the waiter runs, and the holder runs
-		 * on without a P until it notices (counted as overshoot). */
-		if (now - mv->hand_since_ns < 3 * slice)
-			return signal_thread(tid, now, &mv->signaled_ns) | acted;
-		return mp_revoke(pp, w, cpu) ? 1 : acted;
 	}
-	/* No CPU progress since the last pass.  Runnable-but-descheduled
-	 * looks the same from the clock, so ask the kernel. */
-	if (now - mv->call_since_ns < BLOCK_CHECK_AFTER_NS)
+	if (ran < 0)
+		return acted;   /* first sample */
+	if (mv->cs.run_since) {
+		/* Running user code without calls. */
+		if (!flagged)
+			return acted;
+		uint64_t need = slice / 2 < SIGNAL_RUN_MAX_NS ? slice / 2 : SIGNAL_RUN_MAX_NS;
+		enum sig_result r = SIG_NOT_NOW;
+		if (running_for(&mv->cs, now) >= need)
+			r = signal_thread(tid, unsafe, now, &mv->signaled_ns);
+		if (r == SIG_SENT)
+			return 1;
+		/* The signal cannot reach it (none configured, a small stack,
+		 * blocked, no /proc) or did not work within three slices:
+		 * revoke.  The holder runs on without a P until it notices
+		 * (counted as overshoot). */
+		if (r == SIG_IMPOSSIBLE || now - mv->hand_since_ns >= 3 * slice)
+			return mp_revoke(pp, w, cpu) ? 1 : acted;
 		return acted;
-	char st = thread_state(tid);
-	if (st != 'S' && st != 'D')
+	}
+	/* Mostly not running: asleep in a call the table cannot see, or
+	 * runnable but descheduled.  Only the kernel knows which. */
+	if (idle < BLOCK_CHECK_AFTER_NS)
 		return acted;
-	return mp_revoke(pp, w, cpu) ? 1 : acted;
+	int asleep = thread_asleep(tid);
+	if (asleep > 0 || (asleep == 0 && ran == 0 && idle >= 2 * BLOCK_CHECK_AFTER_NS))
+		return mp_revoke(pp, w, cpu) ? 1 : acted;
+	if (flagged && now - mv->hand_since_ns >= 3 * slice)
+		return mp_revoke(pp, w, cpu) ? 1 : acted;
+	return acted;
 }
 
-/* watch_revoked: revoked Ms that run again without a P are signalled so
- * they notice at once instead of at their next call. */
+/* watch_revoked: a revoked M that then computes for a whole slice without
+ * a call is signalled, so it queues instead of running on past the cap.
+ * One that runs briefly between calls notices at its next call. */
 static void watch_revoked(uint64_t now)
 {
 	struct mp_revoked seen[64];
@@ -164,10 +248,14 @@ static void watch_revoked(uint64_t now)
 	mp_unlock(&mp_sched.lock);
 	for (int k = 0; k < n; k++) {
 		int64_t cpu = mp_raw_clock_ns(mp_thread_cpuclock(seen[k].tid));
-		bool gone = cpu < 0;   /* exited without noticing */
-		bool ran = !gone && cpu != seen[k].last_cpu_ns;
-		if (ran)
-			signal_thread(seen[k].tid, now, &seen[k].signaled_at_ns);
+		bool gone = cpu == -EINVAL;   /* exited without noticing */
+		struct cpu_sample cs = { seen[k].last_cpu_ns, seen[k].sampled_at_ns,
+		                         seen[k].run_since_ns };
+		if (!gone && cpu >= 0) {
+			sample_cpu(&cs, cpu, now);
+			if (running_for(&cs, now) >= mp_sched.opt.slice_ns)
+				signal_thread(seen[k].tid, false, now, &seen[k].signaled_at_ns);
+		}
 		mp_lock(&mp_sched.lock);
 		struct mp_revoked *rv = &mp_sched.revoked[slot[k]];
 		if (rv->tid == seen[k].tid) {
@@ -175,7 +263,9 @@ static void watch_revoked(uint64_t now)
 				rv->tid = 0;
 				atomic_fetch_sub(&mp_sched.nrevoked, 1);
 			} else {
-				rv->last_cpu_ns = cpu;
+				rv->last_cpu_ns = cs.cpu_ns;
+				rv->sampled_at_ns = cs.at_ns;
+				rv->run_since_ns = cs.run_since;
 				rv->signaled_at_ns = seen[k].signaled_at_ns;
 			}
 		}
@@ -202,7 +292,7 @@ static int retake_pass(uint64_t now)
 		if (call != mv->call_word) {
 			mv->call_word = call;
 			mv->call_since_ns = now;
-			mv->cpu_ns = -1;
+			mv->cs.cpu_ns = -1;
 		}
 		switch (pw_state(w)) {
 		case P_SYSCALL:
@@ -219,7 +309,7 @@ static int retake_pass(uint64_t now)
 			if (atomic_load(&pp->waking)) {
 				/* Its slice starts when its new owner runs. */
 				mv->hand_since_ns = mv->call_since_ns = now;
-				mv->cpu_ns = -1;
+				mv->cs.cpu_ns = -1;
 				break;
 			}
 			if (waiting || (w & PW_STOP))
@@ -247,11 +337,19 @@ static bool must_watch(void)
 	return false;
 }
 
+/* The trace goes to the program's stderr as it is now: with a private
+ * descriptor table the monitor borrows it for the line. */
+static bool borrow_stderr;
+
 static void emit_trace(uint64_t now)
 {
 	struct mp_stats st;
 	mp_stats_snapshot(&st);
+	if (borrow_stderr && mp_proctask_borrow_fd(2) != 0)
+		return;
 	mp_sched.opt.trace(&st, (now - mp_sched.start_ns) / 1000000);
+	if (borrow_stderr)
+		mp_proctask_return_fd(2);
 }
 
 static void sleep_on_word(uint32_t seq, uint64_t ns)
@@ -270,7 +368,12 @@ static void *monitor_main(void *arg)
 	sigfillset(&all);
 	mp_raw_syscall6(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, 0, 8, 0, 0);
 	for (uint32_t i = 0; i < MP_MAXPROCS; i++)
-		mon[i].cpu_ns = -1;
+		mon[i].cs.cpu_ns = -1;
+	/* Our /proc reads must not take the program's lowest free descriptor
+	 * nor fail when its table is full: give this thread a table of its
+	 * own.  If the kernel cannot, the monitor never reads /proc. */
+	proc_usable = mp_proctask_private_fds(mp_sched.opt.schedtrace_ms != 0) == 0;
+	borrow_stderr = proc_usable;
 
 	uint64_t trace_ns = mp_sched.opt.schedtrace_ms * 1000000ull;
 	uint64_t next_trace = mp_sched.start_ns + trace_ns;

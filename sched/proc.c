@@ -16,6 +16,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/auxv.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -149,6 +150,7 @@ static uint64_t p_assign_locked(struct mp_p *pp, struct mp_m *mp)
 	         "P not claimed idle", pp->id, pw_state(w));
 	atomic_store_explicit(&pp->m, mp, relaxed);
 	atomic_store_explicit(&pp->tid, mp->tid, relaxed);
+	atomic_store_explicit(&pp->sig_unsafe, mp->sig_unsafe, relaxed);
 	uint64_t nw = pw_next_gen(w, P_RUNNING);
 	atomic_store_explicit(&pp->word, nw, release);   /* publishes m and tid */
 	held_inc();
@@ -202,6 +204,7 @@ void mp_p_put_locked(struct mp_p *pp)
 		mp_sched.qhead = mw->qnext;
 		if (!mp_sched.qhead)
 			mp_sched.qtail = NULL;
+		mw->queued = false;
 		atomic_fetch_sub(&mp_sched.nwaiting, 1);
 		atomic_store_explicit(&pp->waking, true, relaxed);
 		mw->nextword = p_assign_locked(pp, mw);   /* release: publishes waking */
@@ -246,6 +249,25 @@ static void steal_blocking_locked(void)
 	}
 }
 
+/* queue_remove_locked: take mp out of the wait queue wherever it is. */
+static void queue_remove_locked(struct mp_m *mp)
+{
+	struct mp_m **link = &mp_sched.qhead, *prev = NULL;
+	check_lock_held("queue_remove_locked");
+	while (*link && *link != mp) {
+		prev = *link;
+		link = &(*link)->qnext;
+	}
+	if (!*link)
+		return;
+	*link = mp->qnext;
+	if (mp_sched.qtail == mp)
+		mp_sched.qtail = prev;
+	mp->queued = false;
+	mp->qnext = NULL;
+	atomic_fetch_sub(&mp_sched.nwaiting, 1);
+}
+
 /* wire (Go's wirep): mp takes pp, already assigned to it with word w. */
 static void wire(struct mp_m *mp, struct mp_p *pp, uint64_t w)
 {
@@ -271,7 +293,7 @@ static void notice_revoked_locked(struct mp_m *mp)
 	         "P lost but not revoked", mp->p ? (long)mp->p->id : -1, 0);
 	int64_t now = mp_raw_clock_ns(CLOCK_THREAD_CPUTIME_ID);
 	int64_t at = atomic_load_explicit(&mp->revoke_cpu_ns, relaxed);
-	if (now > at)
+	if (at >= 0 && now > at)
 		atomic_fetch_add(&mp_sched.overshoot_ns, (uint64_t)(now - at));
 	struct mp_revoked *rv = &mp_sched.revoked[mp->revoke_slot];
 	if (rv->tid == mp->tid) {
@@ -280,6 +302,30 @@ static void notice_revoked_locked(struct mp_m *mp)
 	}
 	atomic_store(&mp->revoked, 0);
 	mp->p = NULL;
+}
+
+/*
+ * Signals are blocked while an M sleeps in the queue.  A handler of the
+ * program that ran there could block waiting for a thread that needs this
+ * very P, siglongjmp out, or be an asynchronous cancellation: each would
+ * leave the M linked in the queue, and the P later wired to it would be
+ * lost (and, after the thread exits, the queue would point into its freed
+ * TLS).  Blocked, such a signal waits until the M holds a P again, as it
+ * would for any thread the kernel has not scheduled yet.  SIGSETXID
+ * (glibc's setuid broadcast, 33) stays open: setuid in a thread that holds
+ * a P waits for every thread to take it, and its handler never jumps.
+ */
+#define SIGSETXID_GLIBC 33
+
+static void park_block_signals(uint64_t *old)
+{
+	uint64_t all = ~0ull & ~(1ull << (SIGSETXID_GLIBC - 1));
+	mp_raw_syscall6(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, (long)old, 8, 0, 0);
+}
+
+static void park_restore_signals(const uint64_t *old)
+{
+	mp_raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)old, 0, 8, 0, 0);
 }
 
 /*
@@ -308,6 +354,7 @@ static void park_locked(struct mp_m *mp)
 	atomic_store_explicit(&mp->park, 0, relaxed);
 	mp->nextp = NULL;
 	mp->qnext = NULL;
+	mp->queued = true;
 	if (mp_sched.qtail)
 		mp_sched.qtail->qnext = mp;
 	else
@@ -316,11 +363,14 @@ static void park_locked(struct mp_m *mp)
 	atomic_fetch_add(&mp_sched.nwaiting, 1);   /* seq_cst: pairs with enter_blocking's load */
 	steal_blocking_locked();
 	bool wake_monitor = atomic_load(&mp_sched.mon_sleeping);
+	uint64_t oldmask;
+	park_block_signals(&oldmask);   /* before anyone can hand us a P */
 	mp_unlock(&mp_sched.lock);
 	if (wake_monitor)
 		mp_monitor_wake();
 	while (atomic_load_explicit(&mp->park, acquire) == 0)
 		mp_futex_wait((const uint32_t *)&mp->park, 0, NULL);
+	park_restore_signals(&oldmask);
 	pp = mp->nextp;
 	if (pp) {
 		count(&pp->parks);
@@ -496,6 +546,17 @@ void mp_m_detach(void)
 	mp->depth++;
 	mp_lock(&mp_sched.lock);
 	mp_check_m(mp, "mp_m_detach");
+	if (mp->queued) {
+		/* Leaving while in the queue (no path does today: parked Ms
+		 * block signals; kept so that no exit can leave a dangling
+		 * link into this thread's TLS). */
+		queue_remove_locked(mp);
+	} else if (!mp->p && atomic_load_explicit(&mp->park, acquire) && mp->nextp) {
+		/* Handed a P while leaving a park it never finished. */
+		wire(mp, mp->nextp, mp->nextword);
+		atomic_store(&mp->p->waking, false);
+		mp->nextp = NULL;
+	}
 	if (mp->p) {
 		release_locked(mp);
 	} else if (mp->oldp) {
@@ -517,7 +578,20 @@ void mp_m_detach(void)
 	mp->depth--;
 }
 
+void mp_m_vfork_begin(void)
+{
+	mp_self.depth++;
+	sfence();
+}
+
+void mp_m_vfork_end(void)
+{
+	sfence();
+	mp_self.depth--;
+}
+
 bool mp_m_attached(void) { return mp_self.attached; }
+int mp_sched_pid(void) { return mp_sched.pid; }
 bool mp_m_holds_p(void) { return mp_self.p != NULL; }
 int mp_m_pid(void) { return mp_self.p ? (int)mp_self.p->id : -1; }
 bool mp_sched_active(void) { return atomic_load(&mp_sched.active); }
@@ -620,7 +694,8 @@ bool mp_revoke(struct mp_p *pp, uint64_t w, int64_t cpu_ns)
 	}
 	mp_sched.revoked[slot] = (struct mp_revoked){
 		.tid = atomic_load_explicit(&pp->tid, relaxed),
-		.last_cpu_ns = cpu_ns,
+		.last_cpu_ns = cpu_ns > 0 ? cpu_ns : -1,
+		.sampled_at_ns = mp_now_ns(),
 	};
 	atomic_fetch_add(&mp_sched.nrevoked, 1);
 	count(&pp->revokes);
@@ -661,6 +736,18 @@ static void table_reset(uint32_t n)
 	atomic_store(&mp_sched.ptable_len, n);
 }
 
+/* A value no program guesses by accident: the address of our state (moved
+ * by ASLR) mixed with the kernel's per-exec random bytes. */
+static uintptr_t make_cookie(void)
+{
+	uintptr_t c = (uintptr_t)&mp_sched;
+	const unsigned char *rnd = (const unsigned char *)getauxval(AT_RANDOM);
+	if (rnd)
+		for (unsigned i = 0; i < sizeof c; i++)
+			c ^= (uintptr_t)rnd[i] << (8 * i);
+	return c | 1;   /* never NULL */
+}
+
 int mp_sched_init(const struct mp_options *opt)
 {
 	if (!opt || opt->nprocs < 1 || opt->nprocs > MP_MAXPROCS)
@@ -674,6 +761,7 @@ int mp_sched_init(const struct mp_options *opt)
 	table_reset(opt->nprocs);
 	mp_sched.pid = mp_raw_getpid();
 	mp_sched.start_ns = mp_now_ns();
+	mp_sched.preempt_cookie = make_cookie();
 	atomic_store(&mp_sched.mon_stop, 0);
 	atomic_store(&mp_sched.preempt_signo, opt->preempt_signo);
 	atomic_store(&mp_sched.active, 1);
@@ -684,6 +772,21 @@ void mp_set_preempt_signal(int signo)
 {
 	atomic_store(&mp_sched.preempt_signo, signo);
 }
+
+bool mp_preempt_siginfo_is_ours(const siginfo_t *si)
+{
+	return si && si->si_code == SI_QUEUE && si->si_pid == mp_sched.pid &&
+	       (uintptr_t)si->si_value.sival_ptr == mp_sched.preempt_cookie;
+}
+
+void mp_m_set_signal_ok(bool ok)
+{
+	struct mp_m *mp = &mp_self;
+	mp->sig_unsafe = !ok;
+	if (mp->p)
+		atomic_store_explicit(&mp->p->sig_unsafe, !ok, relaxed);
+}
+
 
 /*
  * In a fork child only the forking thread exists.  The lock may have been
@@ -731,6 +834,7 @@ void mp_sched_shutdown(void)
 	while (mp_sched.qhead) {
 		struct mp_m *mw = mp_sched.qhead;
 		mp_sched.qhead = mw->qnext;
+		mw->queued = false;
 		mw->nextp = NULL;
 		atomic_store_explicit(&mw->park, 1, release);
 		mp_futex_wake((const uint32_t *)&mw->park, 1);

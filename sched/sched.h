@@ -18,6 +18,7 @@
 #define MAXPROCS_SCHED_H
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -71,6 +72,10 @@ void mp_monitor_stop(void);
 void mp_sched_fork_child(void);  /* in a fork child: one M on P0, fresh table */
 void mp_sched_shutdown(void);    /* stop the monitor; every call passes through */
 bool mp_sched_active(void);
+/* The process the scheduler belongs to (updated in fork children): a
+ * caller whose getpid() differs runs in a vfork child, which shares our
+ * memory and must change nothing of ours. */
+int mp_sched_pid(void);
 
 /* Life of an M.  attach: this thread becomes an M and waits for a P.
  * detach: it gives its P away (to the first waiter) and stops being an M. */
@@ -79,6 +84,12 @@ void mp_m_detach(void);
 bool mp_m_attached(void);
 bool mp_m_holds_p(void);         /* m.p != 0 */
 int  mp_m_pid(void);             /* id of the P this M holds, or -1 */
+
+/* vfork: from just before the child is created until the parent resumes,
+ * every call of this thread passes straight through, so the child, which
+ * runs on this thread's memory and TLS, changes nothing of ours. */
+void mp_m_vfork_begin(void);
+void mp_m_vfork_end(void);
 
 /* Bracket a call that may block.  enter-syscall keeps the P in SYSCALL for a
  * cheap return; enter-blocking hands it to a waiting M at once.  Calls nest
@@ -95,9 +106,15 @@ bool mp_yield(void);
  * point, holds a P and another M waits (or its P was revoked). */
 void mp_preempt_signal(void);
 
-/* Change the preemption signal (0: none, signal-free fairness only).  The
- * preload moves it when the program claims the signal for itself. */
+/* Change the preemption signal (0: none: the monitor revokes instead). */
 void mp_set_preempt_signal(int signo);
+/* True if si describes a preemption signal the monitor sent (it carries
+ * our cookie), false for any signal the program or the kernel sent. */
+bool mp_preempt_siginfo_is_ours(const siginfo_t *si);
+/* Whether this thread may be sent the preemption signal (its stack has
+ * room for a signal frame).  Set before mp_m_attach; the handler clears it
+ * when it finds too little room. */
+void mp_m_set_signal_ok(bool ok);
 
 /* Resize the P table to n (1..MP_MAXPROCS): extra Ps are stopped as their
  * holders give them up; new Ps are handed to waiters.  0 or -EINVAL. */

@@ -84,7 +84,7 @@ static const struct mp_setting mp_setting_debug = {
 };
 static const struct mp_setting mp_setting_preempt_signal = {
 	MP_ENV_PREEMPT_SIGNAL, MP_PREEMPT_SIGNAL_MIN, MP_PREEMPT_SIGNAL_MAX,
-	"auto, off or a real-time signal number from 34 to 64", "auto",
+	"auto (SIGURG), off or a real-time signal number from 34 to 64", "auto",
 };
 
 int mp_config_parse(struct mp_config *cfg, const struct mp_env *env,

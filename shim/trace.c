@@ -1,7 +1,6 @@
 /*
  * trace.c - write schedtrace lines (format in trace.h).
  */
-#include "shim/preempt_signal.h"
 #include "shim/trace.h"
 
 static void mp_trace_field(struct mp_line *ln, const char *name, uint64_t v)
@@ -42,34 +41,10 @@ void mp_trace_format(struct mp_line *ln, const char *prefix,
 	mp_line_str(ln, "us");
 }
 
-/* Called on the monitor thread only: the static needs no lock. */
-static void mp_trace_signal_note(const struct mp_stats *st)
-{
-	static int seen_moves;
-	struct mp_line ln;
-	int moves = mp_preempt_signal_moves();
-
-	if (moves == seen_moves)
-		return;
-	seen_moves = moves;
-	{
-		mp_line_init(&ln);
-		if (st->preempt_signo) {
-			mp_line_str(&ln, "maxprocs: the program took the preemption signal; now using signal ");
-			mp_line_u64(&ln, (uint64_t)st->preempt_signo);
-		} else {
-			mp_line_str(&ln, "maxprocs: no free real-time signal left for preemption; "
-			                 "falling back to revoking Ps (slower, may overshoot the cap)");
-		}
-		mp_line_write(&ln, 2);
-	}
-}
-
 void mp_trace_stderr(const struct mp_stats *st, uint64_t elapsed_ms)
 {
 	struct mp_line ln;
 
-	mp_trace_signal_note(st);
 	mp_trace_format(&ln, "maxprocs", st, elapsed_ms);
 	mp_line_write(&ln, 2);
 }

@@ -1,0 +1,153 @@
+/* proctask.c - /proc/self/task/TID/status, read raw (see proctask.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+
+#include "shim/proctask.h"
+#include "shim/raw_syscall.h"
+
+#ifndef SYS_close_range
+#define SYS_close_range 436
+#endif
+#ifndef CLOSE_RANGE_UNSHARE
+#define CLOSE_RANGE_UNSHARE (1u << 1)
+#endif
+
+#ifndef SYS_pidfd_open
+#define SYS_pidfd_open 434
+#endif
+#ifndef SYS_pidfd_getfd
+#define SYS_pidfd_getfd 438
+#endif
+
+static int self_pidfd = -1;   /* in the private table: the way back to the program's */
+
+int mp_proctask_private_fds(bool need_borrow)
+{
+	long pfd = mp_raw_syscall(SYS_pidfd_open, mp_raw_getpid(), 0, 0);
+	if (pfd < 0 && need_borrow)
+		return (int)pfd;
+	/* Unshare and close every descriptor in one call (Linux 5.9): the new
+	 * table never holds a reference to the program's files, so a pipe the
+	 * program closes still reads EOF at once. */
+	long r = mp_raw_syscall(SYS_close_range, pfd >= 0 ? pfd + 1 : 0, ~0u,
+	                        CLOSE_RANGE_UNSHARE);
+	if (r < 0) {
+		if (pfd >= 0)
+			mp_raw_syscall(SYS_close, pfd, 0, 0);
+		return (int)r;
+	}
+	/* The copy of the table still holds fds below the pidfd: drop them. */
+	if (pfd > 0)
+		mp_raw_syscall(SYS_close_range, 0, pfd - 1, 0);
+	self_pidfd = (int)pfd;
+	return 0;
+}
+
+int mp_proctask_borrow_fd(int fd)
+{
+	if (self_pidfd < 0)
+		return -EBADF;
+	long got = mp_raw_syscall(SYS_pidfd_getfd, self_pidfd, fd, 0);
+	if (got < 0)
+		return (int)got;
+	if (got != fd) {
+		long r = mp_raw_syscall(SYS_dup3, got, fd, 0);
+		mp_raw_syscall(SYS_close, got, 0, 0);
+		if (r < 0)
+			return (int)r;
+	}
+	return 0;
+}
+
+void mp_proctask_return_fd(int fd)
+{
+	mp_raw_syscall(SYS_close, fd, 0, 0);
+}
+
+static const char *field(const char *text, const char *end, const char *name)
+{
+	size_t n = strlen(name);
+	for (const char *p = text; p + n < end; ) {
+		if (memcmp(p, name, n) == 0)
+			return p + n;
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		if (!nl)
+			break;
+		p = nl + 1;
+	}
+	return NULL;
+}
+
+static int hex64(const char *p, const char *end, uint64_t *out)
+{
+	uint64_t v = 0;
+	int nd = 0;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	for (; p < end && nd < 16; p++, nd++) {
+		char c = *p;
+		unsigned d;
+		if (c >= '0' && c <= '9')
+			d = (unsigned)(c - '0');
+		else if (c >= 'a' && c <= 'f')
+			d = (unsigned)(c - 'a' + 10);
+		else
+			break;
+		v = v << 4 | d;
+	}
+	if (nd == 0)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+int mp_proctask_parse(const char *text, long len, struct mp_task_info *out)
+{
+	const char *end = text + len;
+	/* Names are compared at line starts only, so a thread named
+	 * "State:" cannot fool us. */
+	const char *st = field(text, end, "State:");
+	const char *pnd = field(text, end, "SigPnd:");
+	const char *blk = field(text, end, "SigBlk:");
+	if (!st || !pnd || !blk)
+		return -EINVAL;
+	while (st < end && (*st == ' ' || *st == '\t'))
+		st++;
+	if (st >= end || *st < 'A' || *st > 'z')
+		return -EINVAL;
+	out->state = *st;
+	if (hex64(pnd, end, &out->sig_pending) || hex64(blk, end, &out->sig_blocked))
+		return -EINVAL;
+	return 0;
+}
+
+int mp_proctask_read(int tid, struct mp_task_info *out)
+{
+	char path[48] = "/proc/self/task/";
+	size_t n = strlen(path);
+	char digits[12];
+	int nd = 0;
+	if (tid <= 0)
+		return -EINVAL;
+	for (unsigned u = (unsigned)tid; u; u /= 10)
+		digits[nd++] = (char)('0' + u % 10);
+	while (nd)
+		path[n++] = digits[--nd];
+	memcpy(path + n, "/status", 8);
+	int fd = (int)mp_raw_syscall6(SYS_openat, AT_FDCWD, (long)path,
+	                              O_RDONLY | O_CLOEXEC, 0, 0, 0);
+	if (fd < 0)
+		return fd;
+	/* SigBlk sits about 1 KB in; 4 KB leaves room for a long Groups line. */
+	char buf[4096];
+	long len = 0, r;
+	while (len < (long)sizeof buf - 1 &&
+	       (r = mp_raw_syscall(SYS_read, fd, buf + len, sizeof buf - 1 - (size_t)len)) > 0)
+		len += r;
+	mp_raw_syscall(SYS_close, fd, 0, 0);
+	if (len <= 0)
+		return len < 0 ? (int)len : -EIO;
+	buf[len] = 0;
+	return mp_proctask_parse(buf, len, out);
+}

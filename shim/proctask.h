@@ -1,0 +1,48 @@
+/*
+ * proctask.h - what the kernel says about one of our threads, read from
+ * /proc/self/task/TID/status with raw system calls only (the monitor must
+ * not go through interposed open/read, and must not allocate).
+ *
+ * Call mp_proctask_private_fds() once on the reading thread first: the
+ * descriptor each read opens then lives in a table of that thread's own,
+ * so the program's open() still gets the lowest free descriptor, a full
+ * descriptor table does not stop the probe, and the program never sees
+ * our descriptor.
+ */
+#ifndef MAXPROCS_SHIM_PROCTASK_H
+#define MAXPROCS_SHIM_PROCTASK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct mp_task_info {
+	char state;          /* 'R', 'S', 'D', 'Z', 'T', 't', 'X', ... */
+	uint64_t sig_pending; /* SigPnd: signals pending for the thread itself */
+	uint64_t sig_blocked; /* SigBlk */
+};
+
+/* Give the calling thread a descriptor table of its own, empty but for a
+ * pidfd of our process, through which mp_proctask_borrow_fd reaches the
+ * program's descriptors.  need_borrow: fail if that pidfd cannot be had.
+ * 0, or -errno when the kernel cannot (the caller must then not probe: a
+ * probe would take the program's lowest free descriptor). */
+int mp_proctask_private_fds(bool need_borrow);
+
+/* Make fd in the private table a copy of the program's fd (for a trace
+ * line to the program's stderr as it is now); return it when done.
+ * 0 or -errno. */
+int mp_proctask_borrow_fd(int fd);
+void mp_proctask_return_fd(int fd);
+
+/* Fill *out for thread tid of this process.  0 or -errno. */
+int mp_proctask_read(int tid, struct mp_task_info *out);
+
+/* Parse the text of a status file (exposed for the unit tests). */
+int mp_proctask_parse(const char *text, long len, struct mp_task_info *out);
+
+static inline bool mp_sigmask_has(uint64_t mask, int sig)
+{
+	return sig > 0 && sig <= 64 && (mask >> (sig - 1)) & 1;
+}
+
+#endif

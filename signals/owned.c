@@ -1,0 +1,387 @@
+/*
+ * owned.c - the preemption signal's two lives: the kernel holds our
+ * handler, the program holds a disposition of its own that only we see.
+ * signals.h says what the program observes; docs/design.md, "Signals",
+ * gives the rules and the residual differences.
+ *
+ * The program's disposition is stored in the kernel's own form
+ * (struct mp_ksigaction), exactly what rt_sigaction would hold, so both
+ * libc's sigaction and a raw syscall read back what they would without
+ * us.  Writers (sigaction calls, rare) serialise on a spin lock with every
+ * signal blocked; the handler reads under a sequence count and never
+ * waits, except to reset an SA_RESETHAND disposition.
+ *
+ * Everything here is async-signal-safe: raw system calls, no allocation.
+ */
+#include <errno.h>
+#include <stdatomic.h>
+#include <string.h>
+#include <sys/auxv.h>
+#include <sys/resource.h>
+#include <sys/uio.h>
+#include <ucontext.h>
+
+#include "sched/sched.h"
+#include "shim/raw_syscall.h"
+#include "signals/signals.h"
+
+#ifndef SA_RESTORER
+#define SA_RESTORER 0x04000000
+#endif
+#ifndef AT_MINSIGSTKSZ
+#define AT_MINSIGSTKSZ 51
+#endif
+
+/* What our handler needs below the kernel's frame to park the thread
+ * (the handler, the scheduler's slow path, a futex wait): measured at
+ * about 1 KB; 8 KB leaves room for a future of larger frames. */
+#define PARK_STACK_NEED (8u * 1024)
+/* A thread is sent the signal only if its stack is at least this large
+ * and 16 times the signal frame plus our need: the frame then takes a
+ * small part of what the program planned for.  The 16 KiB stack of a
+ * thread that uses 7 KiB (a real report) is never signalled. */
+#define SIG_STACK_MIN_FLOOR (256u * 1024)
+#define SIG_STACK_FACTOR 16
+
+struct owned_sig {
+	int signo;                    /* 0: slot unused */
+	_Atomic uint32_t seq;         /* odd while prog is being written */
+	struct mp_ksigaction prog;    /* the program's disposition */
+	bool interrupt;               /* siginterrupt(sig, 1) */
+	unsigned long kflags;         /* our flags now in the kernel */
+};
+
+static struct owned_sig owned;       /* one owned signal: the preemption one */
+static _Atomic int owned_lock;
+static mp_sigaction_fn real_sigaction;
+static void *libc_restorer;          /* what libc's sigaction puts in sa_restorer */
+static size_t stack_min;
+
+static __thread uintptr_t stack_lo __attribute__((tls_model("initial-exec")));
+
+static void on_owned_signal(int sig, siginfo_t *si, void *uc);
+
+static inline uint64_t bit(int sig) { return 1ull << (sig - 1); }
+
+static void block_all(uint64_t *old)
+{
+	uint64_t all = ~0ull;
+	mp_raw_syscall6(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, (long)old, 8, 0, 0);
+}
+
+static void set_mask(const uint64_t *m)
+{
+	mp_raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)m, 0, 8, 0, 0);
+}
+
+static void lock(void)
+{
+	int expect = 0;
+	while (!atomic_compare_exchange_weak_explicit(&owned_lock, &expect, 1,
+	        memory_order_acquire, memory_order_relaxed)) {
+		expect = 0;
+		mp_raw_syscall(SYS_sched_yield, 0, 0, 0);
+	}
+}
+
+static void unlock(void)
+{
+	atomic_store_explicit(&owned_lock, 0, memory_order_release);
+}
+
+/* A consistent copy of the program's disposition (the handler's read). */
+static struct mp_ksigaction read_prog(void)
+{
+	struct mp_ksigaction a;
+	uint32_t s1, s2;
+	for (;;) {
+		s1 = atomic_load_explicit(&owned.seq, memory_order_acquire);
+		if (s1 & 1)
+			continue;
+		memcpy(&a, &owned.prog, sizeof a);
+		atomic_thread_fence(memory_order_acquire);
+		s2 = atomic_load_explicit(&owned.seq, memory_order_relaxed);
+		if (s1 == s2)
+			return a;
+	}
+}
+
+/* Under the lock. */
+static void write_prog(const struct mp_ksigaction *a)
+{
+	atomic_fetch_add_explicit(&owned.seq, 1, memory_order_relaxed);
+	atomic_thread_fence(memory_order_release);
+	memcpy(&owned.prog, a, sizeof *a);
+	atomic_fetch_add_explicit(&owned.seq, 1, memory_order_release);
+}
+
+/*
+ * Our kernel flags follow the program's SA_RESTART when it has a handler,
+ * so a call its signal interrupts restarts or fails exactly as without
+ * us.  SA_ONSTACK is not followed: our own signal must never land on a
+ * small alternate stack the program sized for its own handlers.
+ */
+static unsigned long kernel_flags_for(const struct mp_ksigaction *a)
+{
+	bool handled = a->handler != (void *)SIG_DFL && a->handler != (void *)SIG_IGN;
+	unsigned long f = SA_SIGINFO;
+	if (!handled || (a->flags & SA_RESTART))
+		f |= SA_RESTART;
+	return f;
+}
+
+static int install_kernel(int sig, unsigned long flags)
+{
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_owned_signal;
+	sa.sa_flags = (int)flags;
+	/* Every signal blocked while we run: a handler of the program must
+	 * not run while this thread is parked inside ours. */
+	sigfillset(&sa.sa_mask);
+	return real_sigaction(sig, &sa, NULL);
+}
+
+/* Under the lock, with signals blocked. */
+static void set_prog_locked(const struct mp_ksigaction *a)
+{
+	write_prog(a);
+	unsigned long kf = kernel_flags_for(a);
+	if (kf != owned.kflags && install_kernel(owned.signo, kf) == 0)
+		owned.kflags = kf;
+}
+
+/* ---- the handler ------------------------------------------------------ */
+
+/* The default action of a signal the program left at SIG_DFL. */
+static bool default_ignores(int sig)
+{
+	return sig == SIGURG || sig == SIGWINCH || sig == SIGCHLD || sig == SIGCONT;
+}
+
+/* Die of sig as the kernel would have killed us: default action, the
+ * same siginfo queued to this thread again, unblocked at our return. */
+static void reraise_default(int sig, siginfo_t *si, ucontext_t *uc)
+{
+	struct mp_ksigaction dfl = { (void *)SIG_DFL, 0, NULL, 0 };
+	mp_raw_syscall6(SYS_rt_sigaction, sig, (long)&dfl, 0, 8, 0, 0);
+	mp_raw_syscall6(SYS_rt_tgsigqueueinfo, mp_raw_getpid(), mp_raw_gettid(), sig,
+	                (long)si, 0, 0);
+	sigdelset(&uc->uc_sigmask, sig);
+}
+
+/* Room left on this thread's stack to park inside the handler: 1 yes,
+ * 0 not now (on the program's alternate stack, which it sized for its own
+ * handlers), -1 never (the stack itself is nearly used up). */
+static int room_to_park(void)
+{
+	stack_t ss;
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	if (mp_raw_syscall(SYS_sigaltstack, 0, &ss, 0) == 0 && (ss.ss_flags & SS_ONSTACK))
+		return 0;
+	if (stack_lo && (sp <= stack_lo || sp - stack_lo < PARK_STACK_NEED))
+		return -1;
+	return 1;
+}
+
+static void deliver_to_program(int sig, siginfo_t *si, ucontext_t *uc)
+{
+	struct mp_ksigaction a = read_prog();
+	if (a.handler == (void *)SIG_IGN)
+		return;
+	if (a.handler == (void *)SIG_DFL) {
+		if (!default_ignores(sig))
+			reraise_default(sig, si, uc);
+		return;
+	}
+	if (a.flags & SA_RESETHAND) {
+		/* One-shot: the kernel would reset it before the handler runs.
+		 * A writer holds the lock only with signals blocked, so it is
+		 * never this thread. */
+		struct mp_ksigaction dfl = { (void *)SIG_DFL, 0, NULL, 0 };
+		lock();
+		set_prog_locked(&dfl);
+		unlock();
+	}
+	/* The mask the kernel would have set for the program's handler. */
+	uint64_t m;
+	memcpy(&m, &uc->uc_sigmask, sizeof m);
+	m |= a.mask;
+	if (!(a.flags & SA_NODEFER))
+		m |= bit(sig);
+	set_mask(&m);
+	if (a.flags & SA_SIGINFO)
+		((void (*)(int, siginfo_t *, void *))a.handler)(sig, si, uc);
+	else
+		((void (*)(int))a.handler)(sig);
+	/* Returning restores the interrupted mask (sigreturn), as for the
+	 * program's own handler; a siglongjmp out keeps what it chose. */
+}
+
+static void on_owned_signal(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;   /* we may run between a call and its errno check */
+	if (mp_preempt_siginfo_is_ours(si)) {
+		int room = room_to_park();
+		if (room > 0)
+			mp_preempt_signal();
+		else if (room < 0)
+			mp_m_set_signal_ok(false);   /* the monitor revokes instead */
+		errno = saved;
+		return;
+	}
+	errno = saved;
+	deliver_to_program(sig, si, (ucontext_t *)uc);
+}
+
+/* ---- the program's calls ---------------------------------------------- */
+
+bool mp_signals_owned(int sig)
+{
+	return sig > 0 && sig == owned.signo && mp_raw_getpid() == mp_sched_pid();
+}
+
+/* The program's view, with the change made under the lock. */
+static void exchange_prog(const struct mp_ksigaction *act, struct mp_ksigaction *old)
+{
+	uint64_t saved;
+	block_all(&saved);
+	lock();
+	struct mp_ksigaction prev = owned.prog;
+	if (act)
+		set_prog_locked(act);
+	unlock();
+	set_mask(&saved);
+	if (old)
+		*old = prev;
+}
+
+int mp_signals_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
+{
+	struct mp_ksigaction k, prev;
+	(void)sig;
+	if (act) {
+		/* As glibc's __libc_sigaction fills the kernel's structure. */
+		k.handler = (void *)act->sa_handler;
+		k.flags = (unsigned long)(unsigned)act->sa_flags | SA_RESTORER;
+		k.restorer = libc_restorer;
+		memcpy(&k.mask, &act->sa_mask, sizeof k.mask);
+	}
+	exchange_prog(act ? &k : NULL, &prev);
+	if (old) {
+		memset(old, 0, sizeof *old);
+		old->sa_handler = (__sighandler_t)prev.handler;
+		old->sa_flags = (int)prev.flags;
+		old->sa_restorer = (void (*)(void))prev.restorer;
+		memcpy(&old->sa_mask, &prev.mask, sizeof prev.mask);
+	}
+	return 0;
+}
+
+/* Copy to or from user memory as the kernel would: a bad address is
+ * -EFAULT, not a crash.  process_vm_{read,write}v on ourselves. */
+static long copy_user(void *dst, const void *src, size_t n, bool to_user)
+{
+	struct iovec local = { to_user ? (void *)src : dst, n };
+	struct iovec remote = { to_user ? dst : (void *)src, n };
+	long r = mp_raw_syscall6(to_user ? SYS_process_vm_writev : SYS_process_vm_readv,
+	                         mp_raw_getpid(), (long)&local, 1, (long)&remote, 1, 0);
+	if (r == (long)n)
+		return 0;
+	if (r == -ENOSYS || r == -EPERM) {
+		memcpy(dst, src, n);   /* no way to check: as plain C would */
+		return 0;
+	}
+	return -EFAULT;
+}
+
+long mp_signals_rt_sigaction(int sig, const struct mp_ksigaction *act,
+                             struct mp_ksigaction *old, size_t setsize)
+{
+	struct mp_ksigaction k, prev;
+	(void)sig;
+	if (setsize != 8)
+		return -EINVAL;
+	if (act && copy_user(&k, act, sizeof k, false))
+		return -EFAULT;
+	exchange_prog(act ? &k : NULL, &prev);
+	if (old && copy_user(old, &prev, sizeof prev, true))
+		return -EFAULT;
+	return 0;
+}
+
+void mp_signals_set_interrupt(int sig, bool interrupt)
+{
+	if (sig == owned.signo)
+		owned.interrupt = interrupt;
+}
+
+bool mp_signals_interrupt(int sig)
+{
+	return sig == owned.signo && owned.interrupt;
+}
+
+/* ---- threads and set-up ----------------------------------------------- */
+
+size_t mp_signals_stack_min(void)
+{
+	return stack_min;
+}
+
+void mp_signals_thread_stack(uintptr_t lo, size_t size)
+{
+	stack_lo = lo;
+	mp_m_set_signal_ok(size >= stack_min);
+}
+
+static void main_thread_stack(void)
+{
+	struct rlimit rl;
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+	if (mp_raw_syscall6(SYS_prlimit64, 0, RLIMIT_STACK, 0, (long)&rl, 0, 0) != 0 ||
+	    rl.rlim_cur == RLIM_INFINITY) {
+		mp_signals_thread_stack(0, SIZE_MAX);   /* grows as needed */
+		return;
+	}
+	/* The main stack grows down from near sp to at most rlim_cur below
+	 * the top: what we can still count on is below sp. */
+	size_t size = rl.rlim_cur;
+	mp_signals_thread_stack(sp > size ? sp - size : 0, size);
+}
+
+int mp_signals_init(int requested, mp_sigaction_fn real)
+{
+	int sig = requested == 0 ? SIGURG : requested;
+	struct mp_ksigaction inherited, ours;
+	unsigned long frame = getauxval(AT_MINSIGSTKSZ);
+
+	real_sigaction = real;
+	stack_min = SIG_STACK_FACTOR * ((frame ? frame : 2048) + PARK_STACK_NEED);
+	if (stack_min < SIG_STACK_MIN_FLOOR)
+		stack_min = SIG_STACK_MIN_FLOOR;
+	main_thread_stack();
+	if (requested < 0 || sig >= 65)
+		return 0;
+	/* What the program inherited (SIG_IGN survives exec) is its own. */
+	if (mp_raw_syscall6(SYS_rt_sigaction, sig, 0, (long)&inherited, 8, 0, 0) != 0)
+		return 0;
+	uint64_t saved;
+	block_all(&saved);
+	owned.prog = inherited;
+	owned.kflags = kernel_flags_for(&inherited);
+	int r = install_kernel(sig, owned.kflags);
+	if (r == 0 && mp_raw_syscall6(SYS_rt_sigaction, sig, 0, (long)&ours, 8, 0, 0) == 0)
+		libc_restorer = ours.restorer;
+	if (r == 0)
+		owned.signo = sig;
+	set_mask(&saved);
+	if (r != 0)
+		return 0;
+	mp_set_preempt_signal(sig);
+	return sig;
+}
+
+int mp_signals_preempt_signo(void)
+{
+	return owned.signo;
+}

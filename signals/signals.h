@@ -1,0 +1,73 @@
+/*
+ * signals.h - the signals the library owns, kept invisible to the program.
+ *
+ * Today that is one: the preemption signal, SIGURG by default (as in Go:
+ * rarely used, ignored by default, not queued, passed silently by gdb).
+ * The kernel holds our handler on it; the program sees and changes a
+ * disposition of its own that we keep here:
+ *   - sigaction(), signal(), sigset(), ... and syscall(SYS_rt_sigaction)
+ *     read and write the program's disposition, never the kernel's;
+ *   - our handler takes the monitor's signals (they carry a cookie, see
+ *     mp_preempt_siginfo_is_ours) and passes every other one to the
+ *     program's disposition: its handler with its sa_mask and flags, an
+ *     ignore, or the default action (re-raised, so the process dies of
+ *     the same signal);
+ *   - masks are the program's own: a thread that blocks the signal is
+ *     never sent it (the monitor checks), so sigwaitinfo, signalfd and
+ *     sigpending see only the program's.
+ * Layer: above sched/ (the handler drives the core), below preload/.
+ * docs/design.md, "Signals", states the rules.
+ */
+#ifndef MAXPROCS_SIGNALS_SIGNALS_H
+#define MAXPROCS_SIGNALS_SIGNALS_H
+
+#include <signal.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+typedef int (*mp_sigaction_fn)(int, const struct sigaction *, struct sigaction *);
+
+/* The kernel's struct sigaction (rt_sigaction(2)), as on x86_64 and arm64. */
+struct mp_ksigaction {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	uint64_t mask;
+};
+
+/* Choose and install the preemption signal.  requested: a signal number,
+ * 0 = the default (SIGURG), -1 = off.  real: libc's sigaction.  Returns
+ * the signal used, or 0 (none: the monitor revokes instead). */
+int mp_signals_init(int requested, mp_sigaction_fn real);
+
+/* The preemption signal, or 0. */
+int mp_signals_preempt_signo(void);
+
+/* True if sig's disposition is kept here and the caller runs in our own
+ * process (not a vfork child, which must change nothing of ours). */
+bool mp_signals_owned(int sig);
+
+/* The program's sigaction() on an owned signal: reads and writes its
+ * disposition.  0 or -errno. */
+int mp_signals_sigaction(int sig, const struct sigaction *act, struct sigaction *old);
+
+/* The same for syscall(SYS_rt_sigaction, ...): kernel-form structures,
+ * read and written as the kernel would (a bad pointer gives -EFAULT). */
+long mp_signals_rt_sigaction(int sig, const struct mp_ksigaction *act,
+                             struct mp_ksigaction *old, size_t setsize);
+
+/* siginterrupt(sig, 1) makes later signal() calls install without
+ * SA_RESTART (glibc's _sigintr); kept here for owned signals. */
+void mp_signals_set_interrupt(int sig, bool interrupt);
+bool mp_signals_interrupt(int sig);
+
+/* The calling thread's stack, [lo, lo + size): decides whether it may be
+ * sent the preemption signal (the frame needs room) and lets the handler
+ * check its headroom.  Called before the thread becomes an M. */
+void mp_signals_thread_stack(uintptr_t lo, size_t size);
+
+/* The smallest stack that is sent the preemption signal. */
+size_t mp_signals_stack_min(void);
+
+#endif

@@ -137,6 +137,7 @@ struct mp_revoked {
 	uint64_t sampled_at_ns;  /* when it was taken (0: at the revoke) */
 	uint64_t run_since_ns;   /* computing without a break since (0: not) */
 	uint64_t signaled_at_ns;
+	bool sig_unsafe;         /* its stack may not take the signal frame */
 };
 
 struct mp_sched {

@@ -254,7 +254,7 @@ static void watch_revoked(uint64_t now)
 		if (!gone && cpu >= 0) {
 			sample_cpu(&cs, cpu, now);
 			if (running_for(&cs, now) >= mp_sched.opt.slice_ns)
-				signal_thread(seen[k].tid, false, now, &seen[k].signaled_at_ns);
+				signal_thread(seen[k].tid, seen[k].sig_unsafe, now, &seen[k].signaled_at_ns);
 		}
 		mp_lock(&mp_sched.lock);
 		struct mp_revoked *rv = &mp_sched.revoked[slot[k]];

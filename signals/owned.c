@@ -198,9 +198,10 @@ static void deliver_to_program(int sig, siginfo_t *si, ucontext_t *uc)
 		/* One-shot: the kernel would reset it before the handler runs.
 		 * A writer holds the lock only with signals blocked, so it is
 		 * never this thread. */
-		struct mp_ksigaction dfl = { (void *)SIG_DFL, 0, NULL, 0 };
 		lock();
-		set_prog_locked(&dfl);
+		struct mp_ksigaction reset = owned.prog;   /* the kernel keeps flags and mask */
+		reset.handler = (void *)SIG_DFL;
+		set_prog_locked(&reset);
 		unlock();
 	}
 	/* The mask the kernel would have set for the program's handler. */

@@ -1,0 +1,170 @@
+/*
+ * sig_disposition: the program's view of SIGURG (the library's preemption
+ * signal) is exactly its own, while preemption signals fly: sigaction
+ * queries, handlers with their mask and flags, SA_RESETHAND, SIG_IGN,
+ * signal()/sysv_signal()/sigset(), syscall(SYS_rt_sigaction) including
+ * EFAULT and EINVAL, and a handler installed by raw syscall never sees a
+ * preemption signal.  Only the signals the program sends reach it.
+ */
+#include <signal.h>
+#include <stdint.h>
+/* sigset and siginterrupt are obsolete, and still what old programs call. */
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+#include <sys/syscall.h>
+#include <unistd.h>
+#include "itest.h"
+
+struct ksigaction {
+	void *handler;
+	unsigned long flags;
+	void *restorer;
+	uint64_t mask;
+};
+
+static volatile sig_atomic_t calls, bad_mask, siginfo_ok;
+
+static void on_urg_info(int sig, siginfo_t *si, void *uc)
+{
+	sigset_t now;
+	(void)uc;
+	calls++;
+	pthread_sigmask(SIG_SETMASK, NULL, &now);
+	if (sig != SIGURG || !sigismember(&now, SIGURG) || !sigismember(&now, SIGUSR2))
+		bad_mask++;
+	if (si->si_code == SI_TKILL && si->si_pid == getpid())
+		siginfo_ok++;
+}
+
+static void on_urg(int sig)
+{
+	(void)sig;
+	calls++;
+}
+
+static volatile int stop_burn;
+
+static void *burn(void *arg)
+{
+	(void)arg;
+	while (!stop_burn)
+		it_spin(1000);
+	return NULL;
+}
+
+static void send_urg(int n)
+{
+	for (int i = 0; i < n; i++) {
+		pthread_kill(pthread_self(), SIGURG);
+		it_burn_cpu(0.002);   /* let preemption signals land in between */
+	}
+}
+
+static const char *disp_name(void *h)
+{
+	if (h == (void *)SIG_DFL)
+		return "SIG_DFL";
+	if (h == (void *)SIG_IGN)
+		return "SIG_IGN";
+	if (h == (void *)on_urg_info)
+		return "on_urg_info";
+	if (h == (void *)on_urg)
+		return "on_urg";
+	return "other";
+}
+
+static void show(const char *what)
+{
+	struct sigaction old;
+	struct ksigaction k;
+
+	it_sys(sigaction(SIGURG, NULL, &old));
+	it_sys(syscall(SYS_rt_sigaction, SIGURG, NULL, &k, 8));
+	printf("%s: %s flags=%#x siginfo=%d restart=%d resethand=%d usr2-masked=%d"
+	       " raw=%s rawflags=%#lx\n", what, disp_name((void *)old.sa_handler),
+	       (unsigned)old.sa_flags, !!(old.sa_flags & SA_SIGINFO),
+	       !!(old.sa_flags & SA_RESTART), !!(old.sa_flags & SA_RESETHAND),
+	       sigismember(&old.sa_mask, SIGUSR2), disp_name(k.handler), k.flags);
+}
+
+int main(void)
+{
+	pthread_t t[2];
+	struct sigaction sa;
+	struct ksigaction k, kold;
+
+	it_check_mode();
+	for (int i = 0; i < 2; i++)
+		it_create(&t[i], burn, NULL);
+
+	show("inherited");
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_sigaction = on_urg_info;
+	sa.sa_flags = SA_SIGINFO | SA_RESTART;
+	sigemptyset(&sa.sa_mask);
+	sigaddset(&sa.sa_mask, SIGUSR2);
+	it_sys(sigaction(SIGURG, &sa, NULL));
+	show("handler");
+	it_burn_cpu(0.1);   /* preemption signals land; none may reach on_urg_info */
+	send_urg(20);
+	printf("handler calls=%d bad_mask=%d siginfo_ok=%d\n", (int)calls,
+	       (int)bad_mask, (int)siginfo_ok);
+
+	sa.sa_flags |= SA_RESETHAND;
+	it_sys(sigaction(SIGURG, &sa, NULL));
+	calls = 0;
+	send_urg(1);
+	show("after one-shot");
+	printf("one-shot calls=%d\n", (int)calls);
+
+	it_check(signal(SIGURG, SIG_IGN) == SIG_DFL, "signal() returned the wrong old value");
+	send_urg(5);
+	show("ignored");
+	it_check(signal(SIGURG, on_urg) == SIG_IGN, "signal() returned the wrong old value");
+	calls = 0;
+	send_urg(5);
+	show("signal()");
+	printf("signal() calls=%d\n", (int)calls);
+	it_check(sysv_signal(SIGURG, on_urg) == on_urg, "sysv_signal old value");
+	show("sysv_signal()");
+	it_check(sigset(SIGURG, SIG_DFL) == on_urg, "sigset old value");
+	show("sigset(SIG_DFL)");
+	it_check(siginterrupt(SIGURG, 1) == 0, "siginterrupt");
+	show("siginterrupt(1)");
+
+	/* The raw system call, as a runtime without libc's sigaction uses it. */
+	it_sys(syscall(SYS_rt_sigaction, SIGURG, NULL, &kold, 8));
+	it_sys(sigaction(SIGURG, &sa, NULL));       /* to learn libc's restorer */
+	it_sys(syscall(SYS_rt_sigaction, SIGURG, NULL, &k, 8));
+	k.handler = (void *)on_urg;
+	k.flags = SA_RESTART | 0x04000000 /* SA_RESTORER */;
+	k.mask = 0;
+	it_sys(syscall(SYS_rt_sigaction, SIGURG, &k, &kold, 8));
+	printf("raw old=%s\n", disp_name(kold.handler));
+	show("raw");
+	calls = 0;
+	it_burn_cpu(0.1);
+	printf("raw handler calls after 0.1 s of preemption=%d\n", (int)calls);
+	send_urg(3);
+	printf("raw handler calls=%d\n", (int)calls);
+	errno = 0;
+	long r = syscall(SYS_rt_sigaction, SIGURG, (void *)8, NULL, 8);
+	printf("bad act: %ld %s\n", r, strerror(errno));
+	errno = 0;
+	r = syscall(SYS_rt_sigaction, SIGURG, NULL, (void *)8, 8);
+	printf("bad oldact: %ld %s\n", r, strerror(errno));
+	errno = 0;
+	r = syscall(SYS_rt_sigaction, SIGURG, NULL, &kold, 4);
+	printf("bad size: %ld %s\n", r, strerror(errno));
+
+	/* Back to the default, which ignores: the process survives. */
+	it_check(signal(SIGURG, SIG_DFL) != SIG_ERR, "signal(SIG_DFL)");
+	kill(getpid(), SIGURG);
+	it_burn_cpu(0.01);
+	show("default again");
+
+	stop_burn = 1;
+	for (int i = 0; i < 2; i++)
+		it_join(t[i]);
+	return IT_PASS;
+}

@@ -259,7 +259,7 @@ static int check_dd_usr1(void)
 	int status;
 
 	if (access("/bin/dd", X_OK) != 0 && access("/usr/bin/dd", X_OK) != 0) {
-		printf("SKIP: no dd\n");
+		fprintf(stderr, "SKIP: no dd\n");
 		return IT_SKIP;
 	}
 	lx_start(&c, argv, true, NULL);
@@ -415,7 +415,7 @@ static int check_nohup(void)
 
 	if (access("/usr/bin/nohup", X_OK) != 0 &&
 	    access("/bin/nohup", X_OK) != 0) {
-		printf("SKIP: no nohup\n");
+		fprintf(stderr, "SKIP: no nohup\n");
 		return IT_SKIP;
 	}
 	lx_start(&c, argv, false, NULL);

@@ -122,12 +122,13 @@ static void hidden_proc_child(void)
 	enum how h;
 
 	if (unshare(CLONE_NEWNS) != 0) {
-		printf("SKIP: unshare(CLONE_NEWNS): %s\n", strerror(errno));
+		fprintf(stderr, "SKIP: unshare(CLONE_NEWNS): %s\n",
+		        strerror(errno));
 		exit(IT_SKIP);
 	}
 	if (mount("none", "/", NULL, MS_REC | MS_PRIVATE, NULL) != 0 ||
 	    mount("tmpfs", "/proc", "tmpfs", 0, NULL) != 0) {
-		printf("SKIP: cannot hide /proc: %s\n", strerror(errno));
+		fprintf(stderr, "SKIP: cannot hide /proc: %s\n", strerror(errno));
 		exit(IT_SKIP);
 	}
 	it_check(access("/proc/self/exe", F_OK) != 0, "/proc is not hidden");
@@ -148,11 +149,12 @@ int main(int argc, char **argv)
 	if (argc == 2 && strcmp(argv[1], "program") == 0)
 		return program_main();
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-	printf("SKIP: sanitizer runtimes need /proc\n");
+	fprintf(stderr, "SKIP: sanitizer runtimes need /proc\n");
 	return IT_SKIP;
 #endif
 	if (geteuid() != 0) {
-		printf("SKIP: hiding /proc needs root (a mount namespace)\n");
+		fprintf(stderr, "SKIP: hiding /proc needs root (a mount "
+		        "namespace)\n");
 		return IT_SKIP;
 	}
 	setvbuf(stdout, NULL, _IONBF, 0);

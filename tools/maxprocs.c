@@ -2,28 +2,30 @@
  * maxprocs.c - the launcher: run a program with libmaxprocs.so preloaded.
  *
  * It puts the library in front of LD_PRELOAD, exports the settings the
- * library reads (MAXPROCS, MAXPROCS_SCHEDTRACE, MAXPROCS_SLICE_US) and runs
- * the program.  It forks, execs and waits instead of exec'ing in place so it
- * can report the program's fate the way a shell does: the exit code, or
- * 128+N when signal N killed it.  While it waits it forwards SIGINT,
- * SIGTERM, SIGHUP and SIGQUIT sent to it by other processes; a signal from
- * the terminal already reaches the whole foreground process group, so it is
- * not sent a second time.
+ * library reads (MAXPROCS, MAXPROCS_SCHEDTRACE, MAXPROCS_SLICE_US) and
+ * execs the program in place.  There is no fork, no wait and no signal
+ * handler: the program keeps the launcher's PID, process group, signal
+ * dispositions, signal mask and file descriptors, so `maxprocs ... PROG`
+ * is PROG for a shell, a service manager and $!.  Every signal reaches the
+ * program directly, an inherited SIG_IGN (nohup, `cmd &` in a script)
+ * stays ignored, and a death by signal is seen by the parent as that
+ * signal, exactly as if PROG had been run directly.
  *
- * Exit status: the program's; 2 for bad arguments; 125 when the launcher
- * itself fails (no library, fork failed); 126 when the program cannot be
- * executed and 127 when it is not found, as in a shell.
+ * Exit status, when the program is not run: 2 for bad arguments; 125 when
+ * the launcher itself fails (no library); 126 when the program cannot be
+ * executed and 127 when it is not found, as in a shell.  Once the program
+ * runs, its status is its own.
  */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
+#include <sys/auxv.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef MP_VERSION
@@ -70,8 +72,9 @@ static const char usage_text[] =
 	"  -h, --help           show this help and exit\n"
 	"  -V, --version        show the version and exit\n"
 	"\n"
-	"Exits with PROGRAM's status, 128+N if signal N killed it, 2 for bad\n"
-	"arguments, 125 if maxprocs fails, 126/127 if PROGRAM cannot be run/found.\n"
+	"maxprocs replaces itself with PROGRAM (same PID, signals and exit status).\n"
+	"Exits 2 for bad arguments, 125 if maxprocs fails, 126/127 if PROGRAM\n"
+	"cannot be run/found.\n"
 	"See maxprocs(1).\n";
 
 static const char accepted_options[] =
@@ -178,33 +181,83 @@ static bool is_readable_file(const char *path)
 	return access(path, R_OK) == 0;
 }
 
-/* <dir of our executable>/../preload/libmaxprocs.so: the build tree. */
-static bool find_build_tree_library(char *out, size_t size)
+/* <dir of exe>/../preload/libmaxprocs.so: the library of the build tree
+ * the launcher exe was built in.  exe is resolved first, so a symlink to
+ * the launcher finds the tree of the real file. */
+static bool library_beside(const char *exe, char *out, size_t size)
 {
-	char exe[PATH_MAX];
+	char real[PATH_MAX];
 	char candidate[PATH_MAX + sizeof BUILD_TREE_LIBRARY];
-	ssize_t n;
-	char *slash;
 
-	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-	if (n <= 0)
+	if (!exe || !*exe || !realpath(exe, real))
 		return false;
-	exe[n] = '\0';
-	slash = strrchr(exe, '/');
-	if (!slash)
+	*strrchr(real, '/') = '\0';    /* realpath's answer is absolute */
+	snprintf(candidate, sizeof candidate, "%s" BUILD_TREE_LIBRARY, real);
+	if (!is_readable_file(candidate) || !realpath(candidate, real) ||
+	    strlen(real) >= size)
 		return false;
-	*slash = '\0';
-	snprintf(candidate, sizeof candidate, "%s" BUILD_TREE_LIBRARY, exe);
-	if (!is_readable_file(candidate) || !realpath(candidate, exe))
-		return false;
-	if (strlen(exe) >= size)
-		return false;
-	strcpy(out, exe);
+	strcpy(out, real);
 	return true;
 }
 
+/* The file a shell would run for name: name itself if it contains a '/',
+ * else the first executable regular file of that name in PATH (an empty
+ * entry is the current directory; no PATH is execvp's default). */
+static bool find_in_path(const char *name, char *out, size_t size)
+{
+	const char *path = getenv("PATH");
+	const char *dir, *end;
+	struct stat st;
+	int n;
+
+	if (!name || !*name)
+		return false;
+	if (strchr(name, '/'))
+		return (size_t)snprintf(out, size, "%s", name) < size;
+	if (!path)
+		path = "/bin:/usr/bin";
+	for (dir = path;; dir = end + 1) {
+		end = strchrnul(dir, ':');
+		if (end == dir)
+			n = snprintf(out, size, "%s", name);
+		else
+			n = snprintf(out, size, "%.*s/%s", (int)(end - dir), dir,
+			             name);
+		if (n > 0 && (size_t)n < size && access(out, X_OK) == 0 &&
+		    stat(out, &st) == 0 && S_ISREG(st.st_mode))
+			return true;
+		if (!*end)
+			return false;
+	}
+}
+
+/* The build tree's library, found from where the launcher was run.
+ * /proc/self/exe is exact, so when it can be read it alone decides (an
+ * installed launcher never takes a build tree's library because of a
+ * misleading argv[0]).  Without /proc (a chroot, some containers) the
+ * fallbacks are AT_EXECFN, the path execve was given, recorded by the
+ * kernel, and then argv[0], which is only what our caller chose to pass,
+ * looked up in PATH as a shell would.  A candidate that does not resolve
+ * just gives way to the next. */
+static bool find_build_tree_library(const char *argv0, char *out,
+                                    size_t size)
+{
+	char exe[PATH_MAX];
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+	if (n > 0) {
+		exe[n] = '\0';
+		return library_beside(exe, out, size);
+	}
+	if (library_beside((const char *)getauxval(AT_EXECFN), out, size))
+		return true;
+	return find_in_path(argv0, exe, sizeof exe) &&
+	       library_beside(exe, out, size);
+}
+
 /* MAXPROCS_LIBRARY, else the build tree, else the installed libdir. */
-static bool find_library(char *out, size_t size)
+static bool find_library(const char *argv0, char *out, size_t size)
 {
 	const char *override = getenv("MAXPROCS_LIBRARY");
 
@@ -217,7 +270,7 @@ static bool find_library(char *out, size_t size)
 		        "a readable file; looking in the default places\n",
 		        override);
 	}
-	if (find_build_tree_library(out, size))
+	if (find_build_tree_library(argv0, out, size))
 		return true;
 	if (is_readable_file(MP_LIBDIR "/" LIBRARY_NAME) &&
 	    strlen(MP_LIBDIR "/" LIBRARY_NAME) < size) {
@@ -265,96 +318,21 @@ static void set_env(const char *name, const char *value)
 	}
 }
 
-static const int forwarded_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT };
-#define NFORWARDED (sizeof forwarded_signals / sizeof forwarded_signals[0])
-
-static volatile sig_atomic_t child_pid;
-
-/* Signals from another process (kill, sigqueue) go on to the program.  A
- * terminal's ^C or ^\ (SI_KERNEL) has already reached the program, which is
- * in our process group; the program's own signals to us are not echoed. */
-static void forward_signal(int sig, siginfo_t *si, void *ctx)
-{
-	int saved_errno = errno;
-
-	(void)ctx;
-	if (child_pid > 0 && si->si_code <= 0 && si->si_pid != child_pid)
-		kill(child_pid, sig);
-	errno = saved_errno;
-}
-
-/* Forwarders are installed only in the parent, after fork, so the program
- * inherits the dispositions we were started with (an ignored SIGHUP under
- * nohup stays ignored); a signal we inherited as ignored is left ignored. */
-static void install_forwarders(void)
-{
-	struct sigaction sa, old;
-	size_t i;
-
-	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = forward_signal;
-	sa.sa_flags = SA_SIGINFO | SA_RESTART;
-	sigemptyset(&sa.sa_mask);
-	for (i = 0; i < NFORWARDED; i++) {
-		if (sigaction(forwarded_signals[i], NULL, &old) == 0 &&
-		    old.sa_handler == SIG_IGN)
-			continue;
-		sigaction(forwarded_signals[i], &sa, NULL);
-	}
-}
-
-static void exec_program(char **argv, const sigset_t *mask)
+/* Replace ourselves with the program: same PID, process group, signal
+ * dispositions, mask and fds, so the caller (a shell, a service manager,
+ * $!) sees the program itself and its own status.  Returns only on
+ * failure, with the status a shell would give. */
+static int exec_program(char **argv)
 {
 	int err;
 
-	sigprocmask(SIG_SETMASK, mask, NULL);
 	execvp(argv[0], argv);
 	err = errno;
 	fprintf(stderr, "maxprocs: cannot run '%s': %s%s\n", argv[0],
 	        strerror(err),
 	        err == ENOENT && !strchr(argv[0], '/') ? " (not found in PATH)"
 	                                               : "");
-	_exit(err == ENOENT || err == ENOTDIR ? EXIT_NOTFOUND : EXIT_NOEXEC);
-}
-
-/* Fork, exec and wait; returns the status a shell would report. */
-static int run_program(char **argv)
-{
-	sigset_t forwarded, old_mask;
-	pid_t pid, got;
-	int status;
-	size_t i;
-
-	/* Blocked across fork so no signal is lost before child_pid is set. */
-	sigemptyset(&forwarded);
-	for (i = 0; i < NFORWARDED; i++)
-		sigaddset(&forwarded, forwarded_signals[i]);
-	sigprocmask(SIG_BLOCK, &forwarded, &old_mask);
-
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		fprintf(stderr, "maxprocs: cannot fork: %s\n", strerror(errno));
-		return EXIT_LAUNCHER;
-	}
-	if (pid == 0)
-		exec_program(argv, &old_mask);
-
-	child_pid = pid;
-	install_forwarders();
-	sigprocmask(SIG_SETMASK, &old_mask, NULL);
-
-	do
-		got = waitpid(pid, &status, 0);
-	while (got < 0 && errno == EINTR);
-	if (got < 0) {
-		fprintf(stderr, "maxprocs: cannot wait for '%s': %s\n", argv[0],
-		        strerror(errno));
-		return EXIT_LAUNCHER;
-	}
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	return WEXITSTATUS(status);
+	return err == ENOENT || err == ENOTDIR ? EXIT_NOTFOUND : EXIT_NOEXEC;
 }
 
 int main(int argc, char **argv)
@@ -363,7 +341,7 @@ int main(int argc, char **argv)
 	char library[PATH_MAX];
 
 	parse_args(argc, argv, &set);
-	if (!find_library(library, sizeof library)) {
+	if (!find_library(argv[0], library, sizeof library)) {
 		fprintf(stderr, "maxprocs: cannot find " LIBRARY_NAME " in the "
 		        "build tree or in " MP_LIBDIR " (set MAXPROCS_LIBRARY to "
 		        "its path)\n");
@@ -373,5 +351,5 @@ int main(int argc, char **argv)
 	set_env("MAXPROCS", set.procs);
 	set_env("MAXPROCS_SCHEDTRACE", set.schedtrace_ms);
 	set_env("MAXPROCS_SLICE_US", set.slice_us);
-	return run_program(set.argv);
+	return exec_program(set.argv);
 }

@@ -12,8 +12,11 @@
  *      the main thread becomes an M and takes P0.
  *
  * The monitor (created with the real pthread_create: it is not an M) starts
- * only when a second M can exist, at the first pthread_create, or at once
- * when schedtrace is on.  With one M nobody ever waits, so there is nothing
+ * only when a second M can exist: at every pthread_create that finds it not
+ * running (the first one, or one after the monitor left because no M was
+ * left), or at once when schedtrace is on.  It leaves when no M is
+ * attached or being started (opt.monitor_leaves), so a program whose main
+ * called pthread_exit ends when its last thread does, as without us.  With one M nobody ever waits, so there is nothing
  * for it to do, and a second thread is not free: once a process has two
  * threads the kernel reference-counts the file on every fd system call
  * (fdget/fput), which measured +60 ns on a 200 ns write() here, far more
@@ -43,7 +46,6 @@
 
 static struct mp_config mp_config;
 static uint64_t mp_start_ns;
-static int mp_monitor_deferred;   /* atomic: started at the first pthread_create */
 
 static uint64_t mp_monotonic_ns(void)
 {
@@ -87,18 +89,17 @@ static void mp_monitor_start_or_fail(void)
 
 void mp_preload_monitor_later(bool may_start)
 {
-	if (may_start && mp_config.schedtrace_ms) {
+	/* Otherwise the next pthread_create starts it (ensure). */
+	if (may_start && mp_config.schedtrace_ms)
 		mp_monitor_start_or_fail();
-		return;
-	}
-	__atomic_store_n(&mp_monitor_deferred, 1, __ATOMIC_RELAXED);
 }
 
 void mp_preload_monitor_ensure(void)
 {
-	if (__atomic_load_n(&mp_monitor_deferred, __ATOMIC_RELAXED) &&
-	    __atomic_exchange_n(&mp_monitor_deferred, 0, __ATOMIC_ACQ_REL))
-		mp_monitor_start_or_fail();
+	int r = mp_monitor_ensure(mp_real_pthread_create());
+
+	if (r < 0)
+		mp_preload_fail("cannot start the monitor thread", -r);
 }
 
 static void mp_debug_config(const struct mp_cpus_info *cpus)
@@ -169,6 +170,7 @@ __attribute__((constructor(101))) static void mp_preload_init(void)
 	opt.slice_ns = mp_config.slice_ns;
 	opt.schedtrace_ms = mp_config.schedtrace_ms;
 	opt.trace = mp_trace_stderr;
+	opt.monitor_leaves = true;
 	opt.preempt_signo = 0;   /* set below, once the handler is in */
 
 	r = mp_sched_init(&opt);

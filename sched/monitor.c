@@ -260,6 +260,24 @@ static void sleep_on_word(uint32_t seq, uint64_t ns)
 	mp_futex_wait((const uint32_t *)&mp_sched.mon_word, seq, ns ? &ts : NULL);
 }
 
+/*
+ * monitor_leave: no M is attached or being started.  Clear mon_running,
+ * then look again: a pthread_create that reserved an M meanwhile (nthreads
+ * first, then a look at mon_running: seq_cst on both sides, so one sees
+ * the other) either saw us running, and then we see its M here and take
+ * the flag back, or saw the flag clear and starts a new monitor; if it won
+ * the flag, we leave.  Returns true if this thread must leave; after that
+ * it touches nothing shared.
+ */
+static bool monitor_leave(void)
+{
+	atomic_store(&mp_sched.mon_running, 0);
+	if (atomic_load(&mp_sched.nthreads) == 0)
+		return true;
+	int expect = 0;
+	return !atomic_compare_exchange_strong(&mp_sched.mon_running, &expect, 1);
+}
+
 static void *monitor_main(void *arg)
 {
 	(void)arg;
@@ -278,6 +296,11 @@ static void *monitor_main(void *arg)
 	unsigned idle = 0;
 	while (!atomic_load(&mp_sched.mon_stop)) {
 		uint32_t seq = atomic_load(&mp_sched.mon_word);
+		/* Nobody left to watch: return, so glibc's thread count drops
+		 * and the last thread's exit(0) happens as without us. */
+		if (mp_sched.opt.monitor_leaves && atomic_load(&mp_sched.nthreads) == 0 &&
+		    monitor_leave())
+			return NULL;
 		uint64_t now = mp_now_ns();
 		uint64_t to_trace = trace_ns ? (next_trace > now ? next_trace - now : 1) : 0;
 		atomic_store(&mp_sched.mon_sleeping, 1);   /* seq_cst: pairs with park_locked */
@@ -341,6 +364,13 @@ int mp_monitor_start(mp_thread_create_fn create)
 	}
 	pthread_detach(mp_sched.mon_thread);
 	return 0;
+}
+
+int mp_monitor_ensure(mp_thread_create_fn create)
+{
+	if (atomic_load(&mp_sched.mon_running))
+		return 0;
+	return mp_monitor_start(create);
 }
 
 void mp_monitor_stop(void)

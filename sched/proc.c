@@ -470,22 +470,47 @@ void mp_exit_slow(struct mp_m *mp)
 
 /* ---- life of an M ----------------------------------------------------- */
 
-void mp_m_attach(void)
+/* nthreads counts attached Ms and Ms being started (reserved).  Dropping
+ * to 0 wakes a monitor that leaves when no M exists. */
+static void nthreads_dec(void)
+{
+	if (atomic_fetch_sub(&mp_sched.nthreads, 1) == 1 && mp_sched.opt.monitor_leaves)
+		mp_monitor_wake();
+}
+
+static void m_attach(bool reserved)
 {
 	struct mp_m *mp = &mp_self;
-	if (!atomic_load(&mp_sched.active) || mp->attached)
+	if (!atomic_load(&mp_sched.active) || mp->attached) {
+		if (reserved)
+			nthreads_dec();
 		return;
+	}
 	mp->depth++;
 	mp->tid = mp_raw_gettid();
 	mp->attached = true;
 	mp->acting = false;
 	mp->p = mp->oldp = NULL;
 	atomic_store(&mp->revoked, 0);
-	atomic_fetch_add(&mp_sched.nthreads, 1);
+	if (!reserved)
+		atomic_fetch_add(&mp_sched.nthreads, 1);
 	mp_lock(&mp_sched.lock);
 	park_locked(mp);
 	sfence();
 	mp->depth--;
+}
+
+void mp_m_attach(void) { m_attach(false); }
+void mp_m_attach_reserved(void) { m_attach(true); }
+
+void mp_m_reserve(void)
+{
+	atomic_fetch_add(&mp_sched.nthreads, 1);   /* seq_cst: pairs with monitor_leave */
+}
+
+void mp_m_unreserve(void)
+{
+	nthreads_dec();
 }
 
 void mp_m_detach(void)
@@ -511,8 +536,8 @@ void mp_m_detach(void)
 	}
 	mp->attached = false;
 	mp->acting = false;
-	atomic_fetch_sub(&mp_sched.nthreads, 1);
 	mp_unlock(&mp_sched.lock);
+	nthreads_dec();
 	sfence();
 	mp->depth--;
 }

@@ -15,6 +15,9 @@
  * the same reset, but the monitor is never started from there (after
  * _Fork only async-signal-safe calls are allowed until exec).
  *
+ * syscall(SYS_fork), and syscall(SYS_clone / SYS_clone3) without CLONE_VM,
+ * give the same reset to their child (preload/syscall.c, the fork class).
+ *
  * vfork and posix_spawn (and system/popen, which use it) are left alone:
  * the child shares our memory until it execs, runs no handlers, and a C
  * wrapper around vfork would return into a frame the child has clobbered.
@@ -39,15 +42,23 @@ int mp_fork_install(void)
 	return pthread_atfork(NULL, NULL, mp_fork_child);
 }
 
-MP_EXPORT pid_t _Fork(void)
+/* The child of a fork that ran no atfork handlers.  Async-signal-safe:
+ * the monitor is left to the child's first pthread_create. */
+void mp_fork_child_reset(void)
 {
-	pid_t pid = mp_real__Fork()();
-
-	if (pid == 0 && mp_sched_active()) {
+	if (mp_sched_active()) {
 		int saved = errno;
 		mp_sched_fork_child();
 		mp_preload_monitor_later(false);
 		errno = saved;
 	}
+}
+
+MP_EXPORT pid_t _Fork(void)
+{
+	pid_t pid = mp_real__Fork()();
+
+	if (pid == 0)
+		mp_fork_child_reset();
 	return pid;
 }

@@ -21,5 +21,9 @@ void mp_preload_monitor_ensure(void);
 
 /* fork.c: register the fork child handler (0 or an errno). */
 int mp_fork_install(void);
+/* fork.c: in the child of a fork that ran no atfork handlers (_Fork, raw
+ * syscall(SYS_fork)): a fresh scheduler, the monitor left to the next
+ * pthread_create.  Async-signal-safe. */
+void mp_fork_child_reset(void);
 
 #endif

@@ -43,13 +43,14 @@
 #include "shim/raw_syscall.h"
 #include "shim/resolve.h"
 #include "shim/trace.h"
+#include "shim/vdso.h"
 
 static struct mp_config mp_config;
 static uint64_t mp_start_ns;
 
 static uint64_t mp_monotonic_ns(void)
 {
-	int64_t ns = mp_raw_clock_ns(CLOCK_MONOTONIC);
+	int64_t ns = mp_clock_ns(CLOCK_MONOTONIC);
 	return ns < 0 ? 0 : (uint64_t)ns;
 }
 
@@ -155,6 +156,7 @@ __attribute__((constructor(101))) static void mp_preload_init(void)
 	uint64_t n;
 	int saved = errno, r;
 
+	mp_clock_init();
 	mp_start_ns = mp_monotonic_ns();
 	mp_env_read(&env);
 	/* The CPU/cgroup default costs a few file reads: skip them when

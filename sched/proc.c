@@ -22,6 +22,7 @@
 #include "sched/fastpath.h"
 #include "sched/internal.h"
 #include "shim/raw_syscall.h"
+#include "shim/vdso.h"
 
 struct mp_p mp_allp[MP_MAXPROCS];
 struct mp_sched mp_sched;
@@ -39,11 +40,13 @@ static inline void count(_Atomic uint64_t *c)
 }
 
 
+/* The monitor's clock: the kernel's CLOCK_MONOTONIC through the vDSO (no
+ * system call), never libc's clock_gettime, which a later preload may
+ * replace (a frozen clock would make slices never end). */
 uint64_t mp_now_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	int64_t ns = mp_clock_ns(CLOCK_MONOTONIC);
+	return ns < 0 ? 0 : (uint64_t)ns;
 }
 
 static size_t fmt_long(char *out, long v)
@@ -696,6 +699,7 @@ int mp_sched_init(const struct mp_options *opt)
 	if (!mp_sched.opt.slice_ns)
 		mp_sched.opt.slice_ns = MP_SLICE_DEFAULT_NS;
 	atomic_store(&mp_sched.lock.word, 0);
+	mp_clock_init();
 	table_reset(opt->nprocs);
 	mp_sched.pid = mp_raw_getpid();
 	mp_sched.start_ns = mp_now_ns();

@@ -26,6 +26,9 @@
 #include "preload/wrap.h"
 #include "preload/preload.h"
 
+#include <sched.h>
+#include <stdarg.h>
+
 static void mp_fork_child(void)
 {
 	int saved = errno;
@@ -52,6 +55,36 @@ void mp_fork_child_reset(void)
 		mp_preload_monitor_later(false);
 		errno = saved;
 	}
+}
+
+/* A task that will share this thread's TLS: CLONE_VM and CLONE_THREAD
+ * (a thread) without CLONE_SETTLS (pthreads always give a new one). */
+bool mp_clone_shares_tls(unsigned long flags)
+{
+	return (flags & (CLONE_VM | CLONE_THREAD | CLONE_SETTLS)) == (CLONE_VM | CLONE_THREAD);
+}
+
+/*
+ * clone(3) from the program (glibc's pthread_create and posix_spawn use an
+ * internal one, not this symbol).  Its child runs fn on its own stack, so
+ * nothing of ours is on the child's path; only a thread-like child that
+ * keeps our TLS matters: two tasks on one M race on it, so this thread
+ * stops being an M first (both run uncapped: fail open).  The optional
+ * arguments are forwarded as they come, as glibc's clone reads them.
+ */
+MP_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
+{
+	va_list ap;
+	void *ptid, *tls, *ctid;
+
+	va_start(ap, arg);
+	ptid = va_arg(ap, void *);
+	tls = va_arg(ap, void *);
+	ctid = va_arg(ap, void *);
+	va_end(ap);
+	if (mp_clone_shares_tls((unsigned)flags))
+		mp_m_disown();
+	return mp_real_clone()(fn, stack, flags, arg, ptid, tls, ctid);
 }
 
 MP_EXPORT pid_t _Fork(void)

@@ -25,5 +25,7 @@ int mp_fork_install(void);
  * syscall(SYS_fork)): a fresh scheduler, the monitor left to the next
  * pthread_create.  Async-signal-safe. */
 void mp_fork_child_reset(void);
+/* fork.c: clone flags that make a task sharing the caller's TLS. */
+bool mp_clone_shares_tls(unsigned long flags);
 
 #endif

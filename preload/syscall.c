@@ -163,7 +163,13 @@ static int mp_fork_child_owns_memory(long nr, const long *a)
 static long mp_syscall_fork(mp_real_syscall_fn real, long nr, const long *a)
 {
 	int owns = mp_fork_child_owns_memory(nr, a);
-	long r = real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+	long r;
+
+	/* A thread-like child keeping our TLS (clone3's flags are not read
+	 * for this: the slow paths' tid check is the backstop). */
+	if (nr == SYS_clone && mp_clone_shares_tls((unsigned long)a[0]))
+		mp_m_disown();
+	r = real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 
 	if (r == 0 && owns)
 		mp_fork_child_reset();

@@ -110,6 +110,7 @@ struct mp_m {
 	uint32_t depth;          /* > 0: inside a wrapped call or scheduler code */
 	bool acting;             /* the outermost enter found a P: exit must act */
 	bool attached;           /* this thread is an M */
+	bool disowned;           /* TLS shared with another task: never an M again */
 	int tid;
 
 	_Atomic uint32_t park;   /* futex: 0 = waiting, 1 = woken (nextp set or shutdown) */

@@ -359,12 +359,27 @@ static void release_locked(struct mp_m *mp)
 
 /* ---- entering and leaving calls that may block ------------------------ */
 
+/*
+ * not_this_task: two tasks share this TLS (a raw clone without
+ * CLONE_SETTLS; unsupported, docs/design.md): the caller is not the thread
+ * that attached mp.  Checked on slow paths only (one gettid system call):
+ * the caller is then treated as not an M and passes through rather than
+ * corrupt the M's state.
+ */
+static bool not_this_task(const struct mp_m *mp)
+{
+	return mp->tid != mp_raw_gettid();
+}
+
+
 /* The fast paths are inline in sched/fastpath.h; these are their slow
  * halves and the out-of-line entry points. */
 
 void mp_enter_slow(struct mp_m *mp, uint64_t flags)
 {
 	struct mp_p *pp = mp->p;
+	if (not_this_task(mp))
+		return;   /* a task sharing our TLS: pass through */
 	uint64_t cur = atomic_load(&pp->word);
 	for (;;) {
 		if (pw_gen(cur) != pw_gen(mp->pword)) {
@@ -434,6 +449,8 @@ void mp_exit_syscall(void)
 void mp_exit_slow(struct mp_m *mp)
 {
 	struct mp_p *pp = mp->oldp;
+	if (not_this_task(mp))
+		return;   /* a task sharing our TLS: pass through */
 	mp->oldp = NULL;
 	mp_lock(&mp_sched.lock);
 	if (pp) {
@@ -484,7 +501,7 @@ static void nthreads_dec(void)
 static void m_attach(bool reserved)
 {
 	struct mp_m *mp = &mp_self;
-	if (!atomic_load(&mp_sched.active) || mp->attached) {
+	if (!atomic_load(&mp_sched.active) || mp->attached || mp->disowned) {
 		if (reserved)
 			nthreads_dec();
 		return;
@@ -516,10 +533,16 @@ void mp_m_unreserve(void)
 	nthreads_dec();
 }
 
+void mp_m_disown(void)
+{
+	mp_m_detach();
+	mp_self.disowned = true;
+}
+
 void mp_m_detach(void)
 {
 	struct mp_m *mp = &mp_self;
-	if (!mp->attached)
+	if (!mp->attached || not_this_task(mp))
 		return;
 	mp->depth++;
 	mp_lock(&mp_sched.lock);

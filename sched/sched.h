@@ -92,6 +92,11 @@ void mp_m_detach(void);
 void mp_m_reserve(void);
 void mp_m_unreserve(void);
 void mp_m_attach_reserved(void);
+/* This thread's TLS is about to be shared with another task (a raw clone
+ * with CLONE_VM|CLONE_THREAD and no CLONE_SETTLS): both would run on this
+ * one M and race on it.  Detach for good: both pass straight through
+ * (uncapped; fail open).  Not async-signal-safe beyond mp_m_detach. */
+void mp_m_disown(void);
 bool mp_m_attached(void);
 bool mp_m_holds_p(void);         /* m.p != 0 */
 int  mp_m_pid(void);             /* id of the P this M holds, or -1 */

@@ -362,7 +362,8 @@ static void release_locked(struct mp_m *mp)
 /*
  * not_this_task: two tasks share this TLS (a raw clone without
  * CLONE_SETTLS; unsupported, docs/design.md): the caller is not the thread
- * that attached mp.  Checked on slow paths only (one gettid system call):
+ * that attached mp.  Checked on the enter and exit slow paths only (one
+ * gettid system call):
  * the caller is then treated as not an M and passes through rather than
  * corrupt the M's state.
  */
@@ -542,7 +543,7 @@ void mp_m_disown(void)
 void mp_m_detach(void)
 {
 	struct mp_m *mp = &mp_self;
-	if (!mp->attached || not_this_task(mp))
+	if (!mp->attached)
 		return;
 	mp->depth++;
 	mp_lock(&mp_sched.lock);

@@ -15,6 +15,9 @@
  * the same reset, but the monitor is never started from there (after
  * _Fork only async-signal-safe calls are allowed until exec).
  *
+ * syscall(SYS_fork), and syscall(SYS_clone / SYS_clone3) without CLONE_VM,
+ * give the same reset to their child (preload/syscall.c, the fork class).
+ *
  * vfork and posix_spawn (and system/popen, which use it) are left alone:
  * the child shares our memory until it execs, runs no handlers, and a C
  * wrapper around vfork would return into a frame the child has clobbered.
@@ -22,6 +25,9 @@
 #include "preload/real.h"
 #include "preload/wrap.h"
 #include "preload/preload.h"
+
+#include <sched.h>
+#include <stdarg.h>
 
 static void mp_fork_child(void)
 {
@@ -39,15 +45,53 @@ int mp_fork_install(void)
 	return pthread_atfork(NULL, NULL, mp_fork_child);
 }
 
-MP_EXPORT pid_t _Fork(void)
+/* The child of a fork that ran no atfork handlers.  Async-signal-safe:
+ * the monitor is left to the child's first pthread_create. */
+void mp_fork_child_reset(void)
 {
-	pid_t pid = mp_real__Fork()();
-
-	if (pid == 0 && mp_sched_active()) {
+	if (mp_sched_active()) {
 		int saved = errno;
 		mp_sched_fork_child();
 		mp_preload_monitor_later(false);
 		errno = saved;
 	}
+}
+
+/* A task that will share this thread's TLS: CLONE_VM and CLONE_THREAD
+ * (a thread) without CLONE_SETTLS (pthreads always give a new one). */
+bool mp_clone_shares_tls(unsigned long flags)
+{
+	return (flags & (CLONE_VM | CLONE_THREAD | CLONE_SETTLS)) == (CLONE_VM | CLONE_THREAD);
+}
+
+/*
+ * clone(3) from the program (glibc's pthread_create and posix_spawn use an
+ * internal one, not this symbol).  Its child runs fn on its own stack, so
+ * nothing of ours is on the child's path; only a thread-like child that
+ * keeps our TLS matters: two tasks on one M race on it, so this thread
+ * stops being an M first (both run uncapped: fail open).  The optional
+ * arguments are forwarded as they come, as glibc's clone reads them.
+ */
+MP_EXPORT int clone(int (*fn)(void *), void *stack, int flags, void *arg, ...)
+{
+	va_list ap;
+	void *ptid, *tls, *ctid;
+
+	va_start(ap, arg);
+	ptid = va_arg(ap, void *);
+	tls = va_arg(ap, void *);
+	ctid = va_arg(ap, void *);
+	va_end(ap);
+	if (mp_clone_shares_tls((unsigned)flags))
+		mp_m_disown();
+	return mp_real_clone()(fn, stack, flags, arg, ptid, tls, ctid);
+}
+
+MP_EXPORT pid_t _Fork(void)
+{
+	pid_t pid = mp_real__Fork()();
+
+	if (pid == 0)
+		mp_fork_child_reset();
 	return pid;
 }

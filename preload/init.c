@@ -12,8 +12,11 @@
  *      the main thread becomes an M and takes P0.
  *
  * The monitor (created with the real pthread_create: it is not an M) starts
- * only when a second M can exist, at the first pthread_create, or at once
- * when schedtrace is on.  With one M nobody ever waits, so there is nothing
+ * only when a second M can exist: at every pthread_create that finds it not
+ * running (the first one, or one after the monitor left because no M was
+ * left), or at once when schedtrace is on.  It leaves when no M is
+ * attached or being started (opt.monitor_leaves), so a program whose main
+ * called pthread_exit ends when its last thread does, as without us.  With one M nobody ever waits, so there is nothing
  * for it to do, and a second thread is not free: once a process has two
  * threads the kernel reference-counts the file on every fd system call
  * (fdget/fput), which measured +60 ns on a 200 ns write() here, far more
@@ -32,6 +35,7 @@
 #include "preload/wrap.h"
 #include "preload/preload.h"
 
+#include <fcntl.h>
 #include <string.h>
 #include "shim/config.h"
 #include "shim/cpus.h"
@@ -40,14 +44,14 @@
 #include "shim/resolve.h"
 #include "shim/trace.h"
 #include "signals/signals.h"
+#include "shim/vdso.h"
 
 static struct mp_config mp_config;
 static uint64_t mp_start_ns;
-static int mp_monitor_deferred;   /* atomic: started at the first pthread_create */
 
 static uint64_t mp_monotonic_ns(void)
 {
-	int64_t ns = mp_raw_clock_ns(CLOCK_MONOTONIC);
+	int64_t ns = mp_clock_ns(CLOCK_MONOTONIC);
 	return ns < 0 ? 0 : (uint64_t)ns;
 }
 
@@ -87,22 +91,55 @@ static void mp_monitor_start_or_fail(void)
 
 void mp_preload_monitor_later(bool may_start)
 {
-	if (may_start && mp_config.schedtrace_ms) {
+	/* Otherwise the next pthread_create starts it (ensure). */
+	if (may_start && mp_config.schedtrace_ms)
 		mp_monitor_start_or_fail();
-		return;
-	}
-	__atomic_store_n(&mp_monitor_deferred, 1, __ATOMIC_RELAXED);
 }
 
 void mp_preload_monitor_ensure(void)
 {
-	if (__atomic_load_n(&mp_monitor_deferred, __ATOMIC_RELAXED) &&
-	    __atomic_exchange_n(&mp_monitor_deferred, 0, __ATOMIC_ACQ_REL))
-		mp_monitor_start_or_fail();
+	int r = mp_monitor_ensure(mp_real_pthread_create());
+
+	if (r < 0)
+		mp_preload_fail("cannot start the monitor thread", -r);
+}
+
+/*
+ * The Seccomp: field of /proc/self/status: 0 off, 1 strict, 2 filter; -1
+ * unknown.  Read with raw calls.  Only for the debug line: under a filter
+ * the library keeps running (the monitor's calls - futex, clock reads,
+ * tgkill, openat/read/close of /proc, prctl - are on any usual allow-list;
+ * docs/design.md, "The monitor thread"), so nobody else pays for the read.
+ */
+static int mp_seccomp_mode(void)
+{
+	char buf[8192];
+	size_t len = 0;
+	const char *p;
+	int fd = (int)mp_raw_syscall6(SYS_openat, AT_FDCWD, (long)"/proc/self/status",
+	                              O_RDONLY | O_CLOEXEC, 0, 0, 0);
+
+	if (fd < 0)
+		return -1;
+	while (len < sizeof buf - 1) {
+		long n = mp_raw_syscall(SYS_read, fd, buf + len, sizeof buf - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	mp_raw_syscall(SYS_close, fd, 0, 0);
+	buf[len] = 0;
+	p = strstr(buf, "\nSeccomp:");
+	if (!p)
+		return -1;
+	for (p += 9; *p == ' ' || *p == '\t'; p++)
+		;
+	return *p >= '0' && *p <= '2' ? *p - '0' : -1;
 }
 
 static void mp_debug_config(const struct mp_cpus_info *cpus)
 {
+	static const char *const seccomp[] = { "unknown", "off", "strict", "filter" };
 	struct mp_line ln;
 
 	mp_line_init(&ln);
@@ -131,6 +168,8 @@ static void mp_debug_config(const struct mp_cpus_info *cpus)
 		mp_line_u64(&ln, (uint64_t)mp_signals_preempt_signo());
 	else
 		mp_line_str(&ln, "off");
+	mp_line_str(&ln, " seccomp=");
+	mp_line_str(&ln, seccomp[mp_seccomp_mode() + 1]);
 	mp_line_write(&ln, 2);
 }
 
@@ -154,6 +193,7 @@ __attribute__((constructor(101))) static void mp_preload_init(void)
 	uint64_t n;
 	int saved = errno, r;
 
+	mp_clock_init();
 	mp_start_ns = mp_monotonic_ns();
 	mp_env_read(&env);
 	/* The CPU/cgroup default costs a few file reads: skip them when
@@ -169,6 +209,7 @@ __attribute__((constructor(101))) static void mp_preload_init(void)
 	opt.slice_ns = mp_config.slice_ns;
 	opt.schedtrace_ms = mp_config.schedtrace_ms;
 	opt.trace = mp_trace_stderr;
+	opt.monitor_leaves = true;
 	opt.preempt_signo = 0;   /* set below, once the handler is in */
 
 	r = mp_sched_init(&opt);

@@ -5,22 +5,39 @@
  * futex waits are known to block; sched_yield offers the P first; a thread
  * leaving with SYS_exit gives its P away first, since no unwinding follows.
  *
+ * The fork class (SYS_fork, SYS_vfork, SYS_clone, SYS_clone3) is not
+ * bracketed: a child returning through the bracket would carry the
+ * parent's scheduler state (Ps held by threads it does not have) and hang.
+ * The call goes straight to the kernel; a child with its own memory (no
+ * CLONE_VM) gets the fresh scheduler of a _Fork child.  A child sharing
+ * our memory (vfork, CLONE_VM) must see nothing of ours change.  clone3's
+ * flags are in user memory: they are read with process_vm_readv on our
+ * own pid, which fails with EFAULT where a plain load would crash; if it
+ * fails the call passes straight through (the kernel says EFAULT too).
+ *
  * The six arguments are fetched as longs whether or not the caller passed
  * them, exactly as glibc's own syscall() forwards six registers.
  */
 #include "preload/real.h"
 #include "preload/wrap.h"
+#include "preload/preload.h"
+#include "shim/raw_syscall.h"
 
 #include "signals/signals.h"
 
 #include <linux/futex.h>
+#include <linux/sched.h>
 #include <stdarg.h>
+#include <sys/uio.h>
 
 #ifndef FUTEX_LOCK_PI2
 #define FUTEX_LOCK_PI2 13
 #endif
 #ifndef SYS_futex_waitv
 #define SYS_futex_waitv 449
+#endif
+#ifndef SYS_clone3
+#define SYS_clone3 435
 #endif
 
 enum mp_syscall_class {
@@ -30,6 +47,7 @@ enum mp_syscall_class {
 	MP_SC_YIELD,
 	MP_SC_EXIT,
 	MP_SC_SIGACTION,   /* rt_sigaction: the program's view of our signal */
+	MP_SC_FORK,        /* a new process: no bracket, reset the child */
 };
 
 static enum mp_syscall_class mp_futex_class(long op)
@@ -57,6 +75,15 @@ static enum mp_syscall_class mp_syscall_class(long nr, long arg1)
 		return MP_SC_YIELD;
 	case SYS_exit:
 		return MP_SC_EXIT;
+#ifdef SYS_fork
+	case SYS_fork:
+#endif
+#ifdef SYS_vfork
+	case SYS_vfork:
+#endif
+	case SYS_clone:
+	case SYS_clone3:
+		return MP_SC_FORK;
 	case SYS_gettid:
 	case SYS_getpid:
 	case SYS_getppid:
@@ -109,6 +136,50 @@ static long mp_syscall_blocking(mp_real_syscall_fn real, long nr, const long *a)
 	return real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
+/* 1: the child of this fork-class call has its own memory; 0: it shares
+ * ours (or the call is not understood): leave everything alone. */
+static int mp_fork_child_owns_memory(long nr, const long *a)
+{
+	uint64_t flags;
+	struct iovec local = { &flags, sizeof flags };
+	struct iovec remote = { (void *)a[0], sizeof flags };
+
+	switch (nr) {
+	case SYS_clone:
+		return !(a[0] & CLONE_VM);
+	case SYS_clone3:
+		/* clone3(struct clone_args *args, size_t size): flags first. */
+		if ((unsigned long)a[1] < sizeof flags ||
+		    mp_raw_syscall6(SYS_process_vm_readv, mp_raw_getpid(),
+		                    (long)&local, 1, (long)&remote, 1, 0) !=
+		            (long)sizeof flags)
+			return 0;
+		return !(flags & CLONE_VM);
+#ifdef SYS_fork
+	case SYS_fork:
+		return 1;
+#endif
+	default:
+		return 0;   /* vfork */
+	}
+}
+
+static long mp_syscall_fork(mp_real_syscall_fn real, long nr, const long *a)
+{
+	int owns = mp_fork_child_owns_memory(nr, a);
+	long r;
+
+	/* A thread-like child keeping our TLS (clone3's flags are not read
+	 * for this: the slow paths' tid check is the backstop). */
+	if (nr == SYS_clone && mp_clone_shares_tls((unsigned long)a[0]))
+		mp_m_disown();
+	r = real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
+
+	if (r == 0 && owns)
+		mp_fork_child_reset();
+	return r;
+}
+
 MP_EXPORT long syscall(long nr, ...)
 {
 	mp_real_syscall_fn real = mp_real_syscall();
@@ -142,6 +213,8 @@ MP_EXPORT long syscall(long nr, ...)
 			return -1;
 		}
 		break;
+	case MP_SC_FORK:
+		return mp_syscall_fork(real, nr, a);
 	case MP_SC_PASS:
 		break;
 	}

@@ -8,6 +8,20 @@
  * Threads that exist before init, the monitor (created with the real
  * pthread_create) and threads created after fini are never Ms.
  *
+ * The new M is reserved (counted in the scheduler's nthreads) before the
+ * real pthread_create and the monitor is started if it is not running:
+ * the monitor leaves once no M is attached or reserved, so it runs
+ * whenever a pthread_create could produce a second M (docs/design.md,
+ * "The monitor's life").
+ *
+ * pthread_exit is wrapped for the one M our trampoline did not start, the
+ * main thread (and a fork child's copy of it): nothing unwinds into a
+ * cleanup of ours there, so it detaches first.  Without that its P stays
+ * RUNNING for ever (a zombie leader is neither S nor D, so the monitor
+ * never revokes it) and the monitor would wait for it.  Threads of ours
+ * detach in mp_thread_end as pthread_exit unwinds, after the program's
+ * cleanup handlers ran (capped).
+ *
  * The start routine and its argument travel in a small malloc'ed block: this
  * is not a hot path, and the block is freed before the user's code runs.
  * If it cannot be allocated the thread is created uncapped (fail open).
@@ -44,13 +58,17 @@ static void mp_thread_stack(void)
 	pthread_attr_destroy(&attr);
 }
 
+/* This thread was started by mp_thread_main. */
+static __thread bool mp_thread_ours __attribute__((tls_model("initial-exec")));
+
 static void *mp_thread_main(void *p)
 {
 	struct mp_thread_start st = *(struct mp_thread_start *)p;
 
 	free(p);
 	mp_thread_stack();
-	mp_m_attach();
+	mp_thread_ours = true;
+	mp_m_attach_reserved();
 	__attribute__((cleanup(mp_thread_end), unused)) char attached = 1;
 	return st.start(st.arg);
 }
@@ -65,14 +83,27 @@ MP_EXPORT int pthread_create(pthread_t *restrict t,
 
 	if (!mp_sched_active())
 		return real(t, attr, start, arg);
-	mp_preload_monitor_ensure();
 	st = malloc(sizeof(*st));
 	if (!st)
 		return real(t, attr, start, arg);
 	st->start = start;
 	st->arg = arg;
+	mp_m_reserve();
+	mp_preload_monitor_ensure();
 	err = real(t, attr, mp_thread_main, st);
-	if (err)
+	if (err) {
 		free(st);
+		mp_m_unreserve();
+	}
 	return err;
+}
+
+MP_EXPORT void pthread_exit(void *ret)
+{
+	mp_real_pthread_exit_fn real = mp_real_pthread_exit();
+
+	if (!mp_thread_ours && mp_m_attached())
+		mp_m_detach();
+	real(ret);
+	__builtin_unreachable();
 }

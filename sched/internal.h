@@ -115,6 +115,7 @@ struct mp_m {
 	bool acting;             /* the outermost enter found a P: exit must act */
 	bool attached;           /* this thread is an M */
 	bool sig_unsafe;         /* its stack may not take a signal frame */
+	bool disowned;           /* TLS shared with another task: never an M again */
 	int tid;
 
 	_Atomic uint32_t park;   /* futex: 0 = waiting, 1 = woken (nextp set or shutdown) */

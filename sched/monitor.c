@@ -143,6 +143,15 @@ static uint64_t running_for(const struct cpu_sample *cs, uint64_t now)
 {
 	return cs->run_since ? now - cs->run_since : 0;
 }
+/* The monitor's stack.  Its deepest chain, measured with -fstack-usage
+ * (debug build, x86_64): monitor_main 864 B (retake_pass, check_running_p
+ * and thread_state inlined) + watch_revoked 1888 B + mp_revoke,
+ * mp_p_put_locked, the lock ~150 B: about 3 KiB; the schedtrace chain
+ * (mp_trace_stderr 560 B) about 1.6 KiB.  Every signal is blocked on it,
+ * so no handler frame lands there.  64 KiB leaves a wide margin for
+ * sanitizer builds, the vDSO and glibc's thread start, instead of the
+ * default 8 MiB (RLIMIT_STACK) of address space. */
+#define MONITOR_STACK_BYTES (64u * 1024u)
 
 /* What the monitor remembers of each P between passes.  Private to the
  * monitor thread. */
@@ -358,11 +367,31 @@ static void sleep_on_word(uint32_t seq, uint64_t ns)
 	mp_futex_wait((const uint32_t *)&mp_sched.mon_word, seq, ns ? &ts : NULL);
 }
 
+/*
+ * monitor_leave: no M is attached or being started.  Clear mon_running,
+ * then look again: a pthread_create that reserved an M meanwhile (nthreads
+ * first, then a look at mon_running: seq_cst on both sides, so one sees
+ * the other) either saw us running, and then we see its M here and take
+ * the flag back, or saw the flag clear and starts a new monitor; if it won
+ * the flag, we leave.  Returns true if this thread must leave; after that
+ * it touches nothing shared.
+ */
+static bool monitor_leave(void)
+{
+	atomic_store(&mp_sched.mon_running, 0);
+	if (atomic_load(&mp_sched.nthreads) == 0)
+		return true;
+	int expect = 0;
+	return !atomic_compare_exchange_strong(&mp_sched.mon_running, &expect, 1);
+}
+
 static void *monitor_main(void *arg)
 {
 	(void)arg;
 	/* The default 50 us timer slack would turn a 20 us tick into ~100 us. */
 	mp_raw_syscall(SYS_prctl, PR_SET_TIMERSLACK, 1, 0);
+	/* So users see what it is in top -H and ps -L. */
+	mp_raw_syscall(SYS_prctl, PR_SET_NAME, (long)"maxprocs-mon", 0);
 	/* Never run the program's signal handlers on this thread. */
 	sigset_t all;
 	sigfillset(&all);
@@ -381,6 +410,11 @@ static void *monitor_main(void *arg)
 	unsigned idle = 0;
 	while (!atomic_load(&mp_sched.mon_stop)) {
 		uint32_t seq = atomic_load(&mp_sched.mon_word);
+		/* Nobody left to watch: return, so glibc's thread count drops
+		 * and the last thread's exit(0) happens as without us. */
+		if (mp_sched.opt.monitor_leaves && atomic_load(&mp_sched.nthreads) == 0 &&
+		    monitor_leave())
+			return NULL;
 		uint64_t now = mp_now_ns();
 		uint64_t to_trace = trace_ns ? (next_trace > now ? next_trace - now : 1) : 0;
 		atomic_store(&mp_sched.mon_sleeping, 1);   /* seq_cst: pairs with park_locked */
@@ -436,7 +470,19 @@ int mp_monitor_start(mp_thread_create_fn create)
 	sigset_t all, old;
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
-	int err = create(&mp_sched.mon_thread, NULL, monitor_main, NULL);
+	/* A small stack (see MONITOR_STACK_BYTES).  glibc carves the static
+	 * TLS out of it too: if a program's TLS is too large for that, it
+	 * says EINVAL, and the default stack does. */
+	pthread_attr_t attr;
+	int err = pthread_attr_init(&attr);
+	if (!err) {
+		err = pthread_attr_setstacksize(&attr, MONITOR_STACK_BYTES + PTHREAD_STACK_MIN);
+		if (!err)
+			err = create(&mp_sched.mon_thread, &attr, monitor_main, NULL);
+		pthread_attr_destroy(&attr);
+	}
+	if (err == EINVAL)
+		err = create(&mp_sched.mon_thread, NULL, monitor_main, NULL);
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (err) {
 		atomic_store(&mp_sched.mon_running, 0);
@@ -444,6 +490,13 @@ int mp_monitor_start(mp_thread_create_fn create)
 	}
 	pthread_detach(mp_sched.mon_thread);
 	return 0;
+}
+
+int mp_monitor_ensure(mp_thread_create_fn create)
+{
+	if (atomic_load(&mp_sched.mon_running))
+		return 0;
+	return mp_monitor_start(create);
 }
 
 void mp_monitor_stop(void)

@@ -23,6 +23,7 @@
 #include "sched/fastpath.h"
 #include "sched/internal.h"
 #include "shim/raw_syscall.h"
+#include "shim/vdso.h"
 
 struct mp_p mp_allp[MP_MAXPROCS];
 struct mp_sched mp_sched;
@@ -40,11 +41,13 @@ static inline void count(_Atomic uint64_t *c)
 }
 
 
+/* The monitor's clock: the kernel's CLOCK_MONOTONIC through the vDSO (no
+ * system call), never libc's clock_gettime, which a later preload may
+ * replace (a frozen clock would make slices never end). */
 uint64_t mp_now_ns(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	int64_t ns = mp_clock_ns(CLOCK_MONOTONIC);
+	return ns < 0 ? 0 : (uint64_t)ns;
 }
 
 static size_t fmt_long(char *out, long v)
@@ -406,12 +409,28 @@ static void release_locked(struct mp_m *mp)
 
 /* ---- entering and leaving calls that may block ------------------------ */
 
+/*
+ * not_this_task: two tasks share this TLS (a raw clone without
+ * CLONE_SETTLS; unsupported, docs/design.md): the caller is not the thread
+ * that attached mp.  Checked on the enter and exit slow paths only (one
+ * gettid system call):
+ * the caller is then treated as not an M and passes through rather than
+ * corrupt the M's state.
+ */
+static bool not_this_task(const struct mp_m *mp)
+{
+	return mp->tid != mp_raw_gettid();
+}
+
+
 /* The fast paths are inline in sched/fastpath.h; these are their slow
  * halves and the out-of-line entry points. */
 
 void mp_enter_slow(struct mp_m *mp, uint64_t flags)
 {
 	struct mp_p *pp = mp->p;
+	if (not_this_task(mp))
+		return;   /* a task sharing our TLS: pass through */
 	uint64_t cur = atomic_load(&pp->word);
 	for (;;) {
 		if (pw_gen(cur) != pw_gen(mp->pword)) {
@@ -481,6 +500,8 @@ void mp_exit_syscall(void)
 void mp_exit_slow(struct mp_m *mp)
 {
 	struct mp_p *pp = mp->oldp;
+	if (not_this_task(mp))
+		return;   /* a task sharing our TLS: pass through */
 	mp->oldp = NULL;
 	mp_lock(&mp_sched.lock);
 	if (pp) {
@@ -520,22 +541,53 @@ void mp_exit_slow(struct mp_m *mp)
 
 /* ---- life of an M ----------------------------------------------------- */
 
-void mp_m_attach(void)
+/* nthreads counts attached Ms and Ms being started (reserved).  Dropping
+ * to 0 wakes a monitor that leaves when no M exists. */
+static void nthreads_dec(void)
+{
+	if (atomic_fetch_sub(&mp_sched.nthreads, 1) == 1 && mp_sched.opt.monitor_leaves)
+		mp_monitor_wake();
+}
+
+static void m_attach(bool reserved)
 {
 	struct mp_m *mp = &mp_self;
-	if (!atomic_load(&mp_sched.active) || mp->attached)
+	if (!atomic_load(&mp_sched.active) || mp->attached || mp->disowned) {
+		if (reserved)
+			nthreads_dec();
 		return;
+	}
 	mp->depth++;
 	mp->tid = mp_raw_gettid();
 	mp->attached = true;
 	mp->acting = false;
 	mp->p = mp->oldp = NULL;
 	atomic_store(&mp->revoked, 0);
-	atomic_fetch_add(&mp_sched.nthreads, 1);
+	if (!reserved)
+		atomic_fetch_add(&mp_sched.nthreads, 1);
 	mp_lock(&mp_sched.lock);
 	park_locked(mp);
 	sfence();
 	mp->depth--;
+}
+
+void mp_m_attach(void) { m_attach(false); }
+void mp_m_attach_reserved(void) { m_attach(true); }
+
+void mp_m_reserve(void)
+{
+	atomic_fetch_add(&mp_sched.nthreads, 1);   /* seq_cst: pairs with monitor_leave */
+}
+
+void mp_m_unreserve(void)
+{
+	nthreads_dec();
+}
+
+void mp_m_disown(void)
+{
+	mp_m_detach();
+	mp_self.disowned = true;
 }
 
 void mp_m_detach(void)
@@ -572,8 +624,8 @@ void mp_m_detach(void)
 	}
 	mp->attached = false;
 	mp->acting = false;
-	atomic_fetch_sub(&mp_sched.nthreads, 1);
 	mp_unlock(&mp_sched.lock);
+	nthreads_dec();
 	sfence();
 	mp->depth--;
 }
@@ -759,6 +811,7 @@ int mp_sched_init(const struct mp_options *opt)
 	if (!mp_sched.opt.slice_ns)
 		mp_sched.opt.slice_ns = MP_SLICE_DEFAULT_NS;
 	atomic_store(&mp_sched.lock.word, 0);
+	mp_clock_init();
 	table_reset(opt->nprocs);
 	mp_sched.pid = mp_raw_getpid();
 	mp_sched.start_ns = mp_now_ns();

@@ -39,6 +39,12 @@ struct mp_options {
 	int preempt_signo;        /* signal sent to preempt a holder; 0 = none */
 	uint64_t schedtrace_ms;   /* 0 = off */
 	mp_trace_fn trace;        /* called by the monitor when schedtrace_ms */
+	/* The monitor leaves (returns from its thread) once no M is attached
+	 * or being started (nthreads == 0), so a process whose last thread
+	 * ends exits as it would without us; mp_monitor_ensure() starts it
+	 * again.  The preload sets it; the unit tests start the monitor
+	 * before any M and leave it off. */
+	bool monitor_leaves;
 };
 
 /* Counters, summed over Ps by mp_stats_snapshot(). */
@@ -69,6 +75,10 @@ struct mp_stats {
 int  mp_sched_init(const struct mp_options *opt);   /* 0 or -errno */
 int  mp_monitor_start(mp_thread_create_fn create);  /* NULL: pthread_create */
 void mp_monitor_stop(void);
+/* Start the monitor unless it runs (one load when it does).  Call after
+ * mp_m_reserve(): with monitor_leaves, a monitor that is leaving sees the
+ * reservation and stays, or this call sees it gone and starts a new one. */
+int  mp_monitor_ensure(mp_thread_create_fn create);
 void mp_sched_fork_child(void);  /* in a fork child: one M on P0, fresh table */
 void mp_sched_shutdown(void);    /* stop the monitor; every call passes through */
 bool mp_sched_active(void);
@@ -81,6 +91,17 @@ int mp_sched_pid(void);
  * detach: it gives its P away (to the first waiter) and stops being an M. */
 void mp_m_attach(void);
 void mp_m_detach(void);
+/* A thread about to be created will be an M: count it in nthreads now, so
+ * the monitor does not leave while it starts.  The new thread calls
+ * mp_m_attach_reserved(); if the creation fails, mp_m_unreserve(). */
+void mp_m_reserve(void);
+void mp_m_unreserve(void);
+void mp_m_attach_reserved(void);
+/* This thread's TLS is about to be shared with another task (a raw clone
+ * with CLONE_VM|CLONE_THREAD and no CLONE_SETTLS): both would run on this
+ * one M and race on it.  Detach for good: both pass straight through
+ * (uncapped; fail open).  Not async-signal-safe beyond mp_m_detach. */
+void mp_m_disown(void);
 bool mp_m_attached(void);
 bool mp_m_holds_p(void);         /* m.p != 0 */
 int  mp_m_pid(void);             /* id of the P this M holds, or -1 */

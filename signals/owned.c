@@ -136,10 +136,20 @@ static int install_kernel(int sig, unsigned long flags)
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = on_owned_signal;
 	sa.sa_flags = (int)flags;
-	/* Every signal blocked while we run: a handler of the program must
-	 * not run while this thread is parked inside ours. */
 	sigfillset(&sa.sa_mask);
-	return real_sigaction(sig, &sa, NULL);
+	if (real_sigaction(sig, &sa, NULL) != 0)
+		return -1;
+	/* Every signal blocked while we run: a handler of the program must
+	 * not run while this thread is parked inside ours, nor may an
+	 * asynchronous cancellation unwind it while it holds our lock.
+	 * glibc's sigfillset leaves out its own SIGCANCEL (32), so the mask
+	 * is set again raw, with libc's restorer kept.  Only SIGSETXID (33)
+	 * stays open, as in park (sched/proc.c). */
+	struct mp_ksigaction k;
+	if (mp_raw_syscall6(SYS_rt_sigaction, sig, 0, (long)&k, 8, 0, 0) != 0)
+		return -1;
+	k.mask = ~0ull & ~(1ull << (33 - 1));
+	return mp_raw_syscall6(SYS_rt_sigaction, sig, (long)&k, 0, 8, 0, 0) == 0 ? 0 : -1;
 }
 
 /* Under the lock, with signals blocked. */

@@ -23,6 +23,8 @@
  *   --repeat K          run the whole set K times (MP_IT_REPEAT overrides)
  *   --env NAME=VALUE    extra environment for every run (repeatable)
  *   --unset NAME        remove NAME from every run's environment
+ *   --preload-after LIB put LIB in LD_PRELOAD after the library (library
+ *                       runs) or alone (plain runs): a later preload
  *
  * The library is MAXPROCS_LIBRARY.  A run sees MP_IT_MODE=plain|library.
  * A program exiting 77 skips the test.  The runner exits 0 (pass), 1 (fail)
@@ -73,6 +75,7 @@ struct config {
 	const char *unset[MAX_LIST];
 	int nunset;
 	const char *library_path;
+	const char *preload_after;
 	char **argv;
 };
 
@@ -132,7 +135,7 @@ static void parse_args(int argc, char **argv, struct config *cfg)
 {
 	enum { O_NAME = 256, O_TIMEOUT, O_PROCS, O_NOPLAIN, O_NOLIB, O_RAW,
 	       O_COMPARE, O_EXIT, O_ERRLINES, O_ERRHAS, O_OUTHAS, O_HWM,
-	       O_REPEAT, O_ENV, O_UNSET };
+	       O_REPEAT, O_ENV, O_UNSET, O_AFTER };
 	static const struct option longopts[] = {
 		{ "name", required_argument, NULL, O_NAME },
 		{ "timeout", required_argument, NULL, O_TIMEOUT },
@@ -149,6 +152,7 @@ static void parse_args(int argc, char **argv, struct config *cfg)
 		{ "repeat", required_argument, NULL, O_REPEAT },
 		{ "env", required_argument, NULL, O_ENV },
 		{ "unset", required_argument, NULL, O_UNSET },
+		{ "preload-after", required_argument, NULL, O_AFTER },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *repeat_env;
@@ -196,6 +200,7 @@ static void parse_args(int argc, char **argv, struct config *cfg)
 			push(cfg->env, &cfg->nenv, optarg);
 			break;
 		case O_UNSET: push(cfg->unset, &cfg->nunset, optarg); break;
+		case O_AFTER: cfg->preload_after = optarg; break;
 		default: usage_error("unknown option (see the top of itrun.c)");
 		}
 	}
@@ -248,11 +253,21 @@ static void prepare_env(const struct config *cfg, const struct run *r)
 		unsetenv("MAXPROCS_SLICE_US");
 		unsetenv("MAXPROCS_DEBUG");
 	}
-	if (r->mode == MODE_PLAIN)
+	if (r->mode == MODE_PLAIN) {
 		child_setenv("MP_IT_MODE", "plain");
+		if (cfg->preload_after)
+			child_setenv("LD_PRELOAD", cfg->preload_after);
+	}
 	if (r->mode == MODE_LIBRARY) {
 		child_setenv("MP_IT_MODE", "library");
-		child_setenv("LD_PRELOAD", cfg->library_path);
+		if (cfg->preload_after) {
+			if (asprintf(&extra, "%s:%s", cfg->library_path,
+			             cfg->preload_after) < 0)
+				_exit(126);
+			child_setenv("LD_PRELOAD", extra);
+		} else {
+			child_setenv("LD_PRELOAD", cfg->library_path);
+		}
 		child_setenv("MAXPROCS", r->procs);
 		if (cfg->hwm)
 			child_setenv("MAXPROCS_DEBUG", "1");

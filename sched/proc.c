@@ -373,6 +373,8 @@ static void park_locked(struct mp_m *mp)
 		mp_monitor_wake();
 	while (atomic_load_explicit(&mp->park, acquire) == 0)
 		mp_futex_wait((const uint32_t *)&mp->park, 0, NULL);
+	MP_CHECK(!mp->queued, "park_locked", "woken but still in the queue",
+	         mp->nextp ? (long)mp->nextp->id : -1, 0);
 	park_restore_signals(&oldmask);
 	pp = mp->nextp;
 	if (pp) {
@@ -622,6 +624,7 @@ void mp_m_detach(void)
 		}
 		mp->oldp = NULL;
 	}
+	MP_CHECK(!mp->queued, "mp_m_detach", "leaving while in the queue", mp->tid, 0);
 	mp->attached = false;
 	mp->acting = false;
 	mp_unlock(&mp_sched.lock);

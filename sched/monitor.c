@@ -151,7 +151,7 @@ static uint64_t running_for(const struct cpu_sample *cs, uint64_t now)
  * so no handler frame lands there.  64 KiB leaves a wide margin for
  * sanitizer builds, the vDSO and glibc's thread start, instead of the
  * default 8 MiB (RLIMIT_STACK) of address space. */
-#define MONITOR_STACK_BYTES (64u * 1024u)
+#define MONITOR_STACK_BYTES ((size_t)64 * 1024)
 
 /* What the monitor remembers of each P between passes.  Private to the
  * monitor thread. */

@@ -35,13 +35,13 @@
 /* What our handler needs below the kernel's frame to park the thread
  * (the handler, the scheduler's slow path, a futex wait): measured at
  * about 1 KB; 8 KB leaves room for a future of larger frames. */
-#define PARK_STACK_NEED (8u * 1024)
+#define PARK_STACK_NEED ((size_t)8 * 1024)
 /* A thread is sent the signal only if its stack is at least this large
  * and 16 times the signal frame plus our need: the frame then takes a
  * small part of what the program planned for.  The 16 KiB stack of a
  * thread that uses 7 KiB (a real report) is never signalled. */
-#define SIG_STACK_MIN_FLOOR (256u * 1024)
-#define SIG_STACK_FACTOR 16
+#define SIG_STACK_MIN_FLOOR ((size_t)256 * 1024)
+#define SIG_STACK_FACTOR ((size_t)16)
 
 struct owned_sig {
 	int signo;                    /* 0: slot unused */

@@ -174,6 +174,19 @@ static inline void *it_join(pthread_t t)
 }
 
 
+/* A CPU-bound thread that makes no calls until it_spinners_stop is set:
+ * a few of them keep Ms waiting for a P, so preemption and revocation go
+ * on all through a test. */
+static volatile int it_spinners_stop;
+
+static inline void *it_spinner(void *arg)
+{
+	(void)arg;
+	while (!it_spinners_stop)
+		it_spin(1000);
+	return NULL;
+}
+
 static inline void *it_burn_thread(void *arg)
 {
 	it_burn_until(*(double *)arg);

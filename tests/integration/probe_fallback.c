@@ -100,14 +100,6 @@ static int hide_proc(void)
 	return 0;
 }
 
-static void *burn(void *arg)
-{
-	(void)arg;
-	while (!stop)
-		it_spin(1000);
-	return NULL;
-}
-
 static void *opener(void *arg)
 {
 	int *violations = arg, expect = open("/dev/null", O_RDONLY);
@@ -136,10 +128,10 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "lowfd")) {
 		pthread_t b, o;
 		int violations = 0;
-		it_create(&b, burn, NULL);
+		it_create(&b, it_spinner, NULL);
 		it_create(&o, opener, &violations);
 		blocked_holder_rounds(200);
-		stop = 1;
+		stop = it_spinners_stop = 1;
 		it_join(b);
 		it_join(o);
 		printf("lowest-descriptor violations: %d\n", violations);

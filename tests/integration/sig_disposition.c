@@ -41,16 +41,6 @@ static void on_urg(int sig)
 	calls++;
 }
 
-static volatile int stop_burn;
-
-static void *burn(void *arg)
-{
-	(void)arg;
-	while (!stop_burn)
-		it_spin(1000);
-	return NULL;
-}
-
 static void send_urg(int n)
 {
 	for (int i = 0; i < n; i++) {
@@ -94,7 +84,7 @@ int main(void)
 
 	it_check_mode();
 	for (int i = 0; i < 2; i++)
-		it_create(&t[i], burn, NULL);
+		it_create(&t[i], it_spinner, NULL);
 
 	show("inherited");
 
@@ -163,7 +153,7 @@ int main(void)
 	it_burn_cpu(0.01);
 	show("default again");
 
-	stop_burn = 1;
+	it_spinners_stop = 1;
 	for (int i = 0; i < 2; i++)
 		it_join(t[i]);
 	return IT_PASS;

@@ -16,16 +16,6 @@
 #include <unistd.h>
 #include "itest.h"
 
-static volatile int stop_burn;
-
-static void *burn(void *arg)
-{
-	(void)arg;
-	while (!stop_burn)
-		it_spin(1000);
-	return NULL;
-}
-
 /* ---- 1: a handler that blocks on another thread ---- */
 static int pipefd[2];
 static volatile int handled;
@@ -65,7 +55,7 @@ static void case_blocking_handler(void)
 	sa.sa_handler = on_usr1;   /* empty sa_mask: nothing else held off */
 	it_sys(sigaction(SIGUSR1, &sa, NULL));
 	it_sys(pipe(pipefd));
-	it_create(&b, burn, NULL);
+	it_create(&b, it_spinner, NULL);
 	it_create(&t, target, NULL);
 	it_create(&f, feeder, NULL);
 	for (int i = 0; i < 20; i++) {
@@ -76,7 +66,7 @@ static void case_blocking_handler(void)
 	}
 	it_join(t);
 	it_join(f);
-	stop_burn = 1;
+	it_spinners_stop = 1;
 	it_join(b);
 	printf("blocking handler ran %d times\n", (int)handled);
 }

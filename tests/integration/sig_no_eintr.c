@@ -10,16 +10,7 @@
 #include <unistd.h>
 #include "itest.h"
 
-static volatile int stop_burn;
 static int eintr_thrd, eintr_raw;
-
-static void *burn(void *arg)
-{
-	(void)arg;
-	while (!stop_burn)
-		it_spin(1000);
-	return NULL;
-}
 
 static void *sleeper(void *arg)
 {
@@ -42,12 +33,12 @@ int main(void)
 
 	it_check_mode();
 	for (int i = 0; i < 2; i++)
-		it_create(&b[i], burn, NULL);
+		it_create(&b[i], it_spinner, NULL);
 	for (int i = 0; i < 2; i++)
 		it_create(&s[i], sleeper, NULL);
 	for (int i = 0; i < 2; i++)
 		it_join(s[i]);
-	stop_burn = 1;
+	it_spinners_stop = 1;
 	for (int i = 0; i < 2; i++)
 		it_join(b[i]);
 	printf("thrd_sleep EINTR: %d, raw clock_nanosleep EINTR: %d\n", eintr_thrd, eintr_raw);

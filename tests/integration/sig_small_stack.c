@@ -13,16 +13,6 @@
 #include <unistd.h>
 #include "itest.h"
 
-static volatile int stop_burn;
-
-static void *burn(void *arg)
-{
-	(void)arg;
-	while (!stop_burn)
-		it_spin(1000);
-	return NULL;
-}
-
 /* Uses most of a small stack (16 KiB, less glibc's TLS and guard), then
  * computes in the deepest frame: about 4 KiB stay free. */
 #ifndef DEPTH_KB
@@ -78,14 +68,14 @@ int main(void)
 	sa.sa_flags = SA_ONSTACK;
 	it_sys(sigaction(SIGSEGV, &sa, NULL));
 	for (int i = 0; i < 2; i++)
-		it_create(&b[i], burn, NULL);
+		it_create(&b[i], it_spinner, NULL);
 	it_pt(pthread_attr_init(&attr));
 	it_pt(pthread_attr_setstacksize(&attr, 16384));
 	it_pt(pthread_create(&s, &attr, small_stack_worker, &until));
 	it_pt(pthread_create(&a, NULL, altstack_worker, &until));
 	it_join(s);
 	it_check(it_join(a) == NULL, "sigaltstack failed");
-	stop_burn = 1;
+	it_spinners_stop = 1;
 	for (int i = 0; i < 2; i++)
 		it_join(b[i]);
 	puts("small-stack and small-altstack threads finished");

@@ -11,16 +11,6 @@
 #include <unistd.h>
 #include "itest.h"
 
-static volatile int stop_burn;
-
-static void *burn(void *arg)
-{
-	(void)arg;
-	while (!stop_burn)
-		it_spin(1000);
-	return NULL;
-}
-
 static void spawn_true(void)
 {
 	int st;
@@ -55,13 +45,13 @@ int main(void)
 	for (int i = 0; i < 20; i++)
 		spawn_true();
 	for (int i = 0; i < 3; i++)
-		it_create(&t[i], burn, NULL);
+		it_create(&t[i], it_spinner, NULL);
 	for (int i = 0; i < 20; i++) {
 		spawn_true();
 		it_burn_cpu(0.01);
 	}
 	it_burn_cpu(0.2);   /* preempted at the cap all along */
-	stop_burn = 1;
+	it_spinners_stop = 1;
 	for (int i = 0; i < 3; i++)
 		it_join(t[i]);
 	puts("40 vfork children ran; the parent was never killed");

@@ -12,63 +12,8 @@
 
 #include "sched/sched.h"
 #include "sched/lock.h"
-
-/*
- * The P status word.  Every change of a P's state is a CAS on this one
- * 64-bit word, so a thread can never act on a P it no longer owns:
- *
- *   bits  0..3   state   (P_IDLE, P_RUNNING, P_SYSCALL, P_STOPPED)
- *   bits  4..7   flags   (PW_PREEMPT, PW_BLOCKING, PW_STOP)
- *   bits  8..31  tick    bumped by the owner at every enter: the monitor
- *                        compares snapshots to see "still in the same
- *                        syscall" or "no intercepted call since"
- *   bits 32..63  gen     bumped every time the P changes hands (retake,
- *                        hand-off, release, revoke): an M's CAS expects the
- *                        gen it was wired with, so a retaken P is never
- *                        taken back by mistake (no ABA, unlike Go's
- *                        _Psyscall, which needed syscalltick to notice)
- */
-enum p_state {
-	/* In the idle stack, or in the hands of the party that just took it
-	 * (a retaker, a releaser) on its way to a waiter.  Owner: whoever popped
-	 * it or won the CAS into IDLE, under sched.lock for the stack. */
-	P_IDLE = 0,
-	/* Wired to pp->m, which runs user code.  Only that M leaves this state
-	 * (enter: CAS to SYSCALL; release: CAS to IDLE), except that the
-	 * monitor may revoke it from an M blocked outside the table (CAS to
-	 * IDLE with a new gen) and may set flags on it. */
-	P_RUNNING = 1,
-	/* Its M is in a call that may block and kept the P for a cheap return.
-	 * No owner: the M's fast exit, the monitor's retake and a waiter's
-	 * steal (PW_BLOCKING) all CAS from the same word; exactly one wins. */
-	P_SYSCALL = 2,
-	/* Beyond nprocs after a resize.  Nobody may wire it; procresize alone
-	 * moves it back to IDLE, under sched.lock. */
-	P_STOPPED = 3,
-};
-
-#define PW_STATE_MASK  0x0full
-#define PW_PREEMPT     0x10ull  /* holder overran its slice while Ms wait */
-#define PW_BLOCKING    0x20ull  /* holder is in a known-blocking call */
-#define PW_STOP        0x40ull  /* resize: holder must give it up */
-#define PW_FLAGS_MASK  0xf0ull
-#define PW_TICK_SHIFT  8
-#define PW_TICK_MASK   (0xffffffull << PW_TICK_SHIFT)
-#define PW_TICK_ONE    (1ull << PW_TICK_SHIFT)
-#define PW_GEN_SHIFT   32
-#define PW_GEN_ONE     (1ull << PW_GEN_SHIFT)
-
-static inline unsigned pw_state(uint64_t w) { return (unsigned)(w & PW_STATE_MASK); }
-static inline uint32_t pw_gen(uint64_t w) { return (uint32_t)(w >> PW_GEN_SHIFT); }
-static inline uint64_t pw_with_state(uint64_t w, unsigned s)
-{
-	return (w & ~(PW_STATE_MASK | PW_FLAGS_MASK)) | s;
-}
-/* The word of a P changing hands: new gen, no flags. */
-static inline uint64_t pw_next_gen(uint64_t w, unsigned s)
-{
-	return pw_with_state(w, s) + PW_GEN_ONE;
-}
+#include "sched/pword.h"
+#include "shim/raw_syscall.h"
 
 #define MP_CACHELINE 64
 
@@ -176,9 +121,29 @@ struct mp_sched {
 extern struct mp_p mp_allp[MP_MAXPROCS];
 extern struct mp_sched mp_sched;
 
-/* proc.c: used by the monitor. */
-void mp_retake_locked(struct mp_p *pp);
+/* ---- the wait queue (waitq.c) ------------------------------------------
+ * The FIFO of parked Ms: the seam where another policy can go.  Under
+ * sched.lock; nwaiting (readable without the lock) follows it. */
+void waitq_push_locked(struct mp_m *mp);
+struct mp_m *waitq_pop_locked(void);
+void waitq_remove_locked(struct mp_m *mp);
+static inline bool waitq_empty_locked(void) { return mp_sched.qhead == NULL; }
+
+/* ---- internal functions, by file ---------------------------------------- */
+/* p.c */
+uint64_t p_assign_locked(struct mp_p *pp, struct mp_m *mp);
+struct mp_p *pidle_pop_locked(void);
+void pidle_remove_locked(struct mp_p *pp);
 void mp_p_put_locked(struct mp_p *pp);
+void mp_retake_locked(struct mp_p *pp);
+void steal_blocking_locked(void);
+void table_reset(uint32_t n);
+/* park.c */
+void wire(struct mp_m *mp, struct mp_p *pp, uint64_t w);
+void notice_revoked_locked(struct mp_m *mp);
+void park_locked(struct mp_m *mp);
+void release_locked(struct mp_m *mp);
+/* preempt.c, monitor.c, life.c */
 bool mp_revoke(struct mp_p *pp, uint64_t w, int64_t cpu_ns);
 void mp_monitor_wake(void);
 uint64_t mp_now_ns(void);
@@ -194,5 +159,76 @@ void mp_throw(const char *fn, const char *what, long a, long b)
 #endif
 
 #define sfence() atomic_signal_fence(memory_order_seq_cst)
+
+/* A counter on a slow path: one atomic add, no ordering needed (read only
+ * for statistics). */
+static inline void count(_Atomic uint64_t *c)
+{
+	atomic_fetch_add_explicit(c, 1, memory_order_relaxed);
+}
+
+static inline void check_lock_held(const char *fn)
+{
+#ifdef MP_DEBUG
+	MP_CHECK(mp_lock_owner(&mp_sched.lock) == mp_raw_gettid(), fn,
+	         "sched.lock not held", mp_lock_owner(&mp_sched.lock), 0);
+#else
+	(void)fn;
+#endif
+}
+
+/* ---- the one place a P's state changes (slow paths) -----------------------
+ * Every change of a P's word outside the two fast-path CASes of
+ * fastpath.h (RUNNING <-> SYSCALL, held both sides: nothing to count)
+ * goes through these two, in the spirit of Go's casgstatus:
+ *   - the change of state must be in pw_legal (pword.h): checked always,
+ *     it costs a table load on a slow path, and an illegal one is a
+ *     corrupted P that must not be acted on (mp_throw with the fields);
+ *   - nheld, the Ps held by Ms (invariant 7), and its high-water mark
+ *     are kept here and nowhere else.
+ */
+static inline void p_held_account(uint64_t from, uint64_t to)
+{
+	if (pw_held(from) == pw_held(to))
+		return;
+	if (pw_held(to)) {
+		uint32_t n = atomic_fetch_add(&mp_sched.nheld, 1) + 1;
+		uint32_t h = atomic_load_explicit(&mp_sched.nheld_hwm, memory_order_relaxed);
+		while (n > h && !atomic_compare_exchange_weak(&mp_sched.nheld_hwm, &h, n))
+			;
+	} else {
+		atomic_fetch_sub(&mp_sched.nheld, 1);
+	}
+}
+
+static inline void p_check_transition(const struct mp_p *pp, uint64_t from, uint64_t to,
+                                      const char *fn)
+{
+	if (__builtin_expect(!pw_legal[pw_state(from)][pw_state(to)], 0))
+		mp_throw(fn, "illegal P state change", (long)pp->id,
+		         (long)(pw_state(from) * 10 + pw_state(to)));
+}
+
+/* CAS pp's word from *expect to to; on failure *expect is the word seen. */
+static inline bool p_cas(struct mp_p *pp, uint64_t *expect, uint64_t to, const char *fn)
+{
+	p_check_transition(pp, *expect, to, fn);
+	if (!atomic_compare_exchange_strong(&pp->word, expect, to))
+		return false;
+	p_held_account(*expect, to);
+	return true;
+}
+
+/* Store to into the word of a P the caller owns outright (claimed IDLE,
+ * or STOPPED, under sched.lock).  Release: publishes what the caller
+ * wrote beside the word (m, tid) to whoever acquires the word. */
+static inline void p_store_locked(struct mp_p *pp, uint64_t to, const char *fn)
+{
+	uint64_t from = atomic_load_explicit(&pp->word, memory_order_relaxed);
+	check_lock_held(fn);
+	p_check_transition(pp, from, to, fn);
+	atomic_store_explicit(&pp->word, to, memory_order_release);
+	p_held_account(from, to);
+}
 
 #endif

@@ -185,7 +185,7 @@ static int check_running_p(struct mp_p *pp, struct mon_p *mv, uint64_t w, uint64
 	if (over_slice && !(w & PW_PREEMPT)) {
 		/* Cooperative first: the next enter or exit fails its CAS. */
 		uint64_t fw = w | PW_PREEMPT;
-		if (!atomic_compare_exchange_strong(&pp->word, &w, fw))
+		if (!p_cas(pp, &w, fw, "check_running_p"))
 			return 0;
 		w = fw;
 		acted = 1;
@@ -307,7 +307,7 @@ static int retake_pass(uint64_t now)
 		case P_SYSCALL:
 			/* In the same syscall for a whole tick while Ms wait. */
 			if (waiting && w == mv->word &&
-			    atomic_compare_exchange_strong(&pp->word, &w, pw_next_gen(w, P_IDLE))) {
+			    p_cas(pp, &w, pw_next_gen(w, P_IDLE), "retake_pass")) {
 				mp_lock(&mp_sched.lock);
 				mp_retake_locked(pp);
 				mp_unlock(&mp_sched.lock);

@@ -1,0 +1,151 @@
+/*
+ * p.c - Ps changing hands under sched.lock: assigning a claimed P to an
+ * M, the idle stack, mp_p_put_locked (Go's handoffp + pidleput), retake
+ * and steal, and the table's reset.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched/fastpath.h"
+#include "sched/internal.h"
+#include "shim/raw_syscall.h"
+
+#define relaxed memory_order_relaxed
+#define acquire memory_order_acquire
+#define release memory_order_release
+
+/*
+ * p_assign_locked: give a P that the caller has claimed (IDLE, out of the
+ * idle stack) to mp as RUNNING.  Returns the word stored, which mp will
+ * expect in its next CAS.
+ */
+uint64_t p_assign_locked(struct mp_p *pp, struct mp_m *mp)
+{
+	uint64_t w = atomic_load_explicit(&pp->word, relaxed);
+	check_lock_held("p_assign_locked");
+	MP_CHECK(pw_state(w) == P_IDLE && !pp->in_idle, "p_assign_locked",
+	         "P not claimed idle", pp->id, pw_state(w));
+	atomic_store_explicit(&pp->m, mp, relaxed);
+	atomic_store_explicit(&pp->tid, mp->tid, relaxed);
+	atomic_store_explicit(&pp->sig_unsafe, mp->sig_unsafe, relaxed);
+	uint64_t nw = pw_next_gen(w, P_RUNNING);
+	p_store_locked(pp, nw, "p_assign_locked");   /* publishes m and tid */
+	return nw;
+}
+
+struct mp_p *pidle_pop_locked(void)
+{
+	uint32_t n = atomic_load_explicit(&mp_sched.npidle, relaxed);
+	if (n == 0)
+		return NULL;
+	struct mp_p *pp = &mp_allp[mp_sched.pidle[n - 1]];
+	atomic_store_explicit(&mp_sched.npidle, n - 1, relaxed);
+	pp->in_idle = false;
+	return pp;
+}
+
+void pidle_remove_locked(struct mp_p *pp)
+{
+	uint32_t n = atomic_load_explicit(&mp_sched.npidle, relaxed);
+	for (uint32_t i = 0; i < n; i++) {
+		if (mp_sched.pidle[i] != pp->id)
+			continue;
+		memmove(&mp_sched.pidle[i], &mp_sched.pidle[i + 1],
+		        (n - i - 1) * sizeof mp_sched.pidle[0]);
+		atomic_store_explicit(&mp_sched.npidle, n - 1, relaxed);
+		pp->in_idle = false;
+		return;
+	}
+}
+
+/*
+ * mp_p_put_locked (Go's handoffp + pidleput): the caller claimed pp (IDLE,
+ * in nobody's hands).  Wire it to the first parked M and wake that M, or
+ * push it on the idle stack; a P beyond nprocs is stopped instead.  Direct
+ * hand-off means exactly one sleeper wakes per free P (no thundering herd)
+ * and the woken M needs no CAS: the P is already its own.
+ */
+void mp_p_put_locked(struct mp_p *pp)
+{
+	uint64_t w = atomic_load_explicit(&pp->word, relaxed);
+	check_lock_held("mp_p_put_locked");
+	MP_CHECK(pw_state(w) == P_IDLE && !pp->in_idle, "mp_p_put_locked",
+	         "P not claimed idle", pp->id, pw_state(w));
+	if (pp->id >= atomic_load_explicit(&mp_sched.nprocs, relaxed)) {
+		p_store_locked(pp, pw_next_gen(w, P_STOPPED), "mp_p_put_locked");
+		return;
+	}
+	struct mp_m *mw = atomic_load_explicit(&mp_sched.active, relaxed) ? waitq_pop_locked() : NULL;
+	if (mw) {
+		atomic_store_explicit(&pp->waking, true, relaxed);
+		mw->nextword = p_assign_locked(pp, mw);   /* release: publishes waking */
+		mw->nextp = pp;
+		count(&pp->handoffs);
+		atomic_store_explicit(&mw->park, 1, release);  /* pairs with park_locked's acquire */
+		if (mw != &mp_self)
+			mp_futex_wake((const uint32_t *)&mw->park, 1);
+		return;
+	}
+	MP_CHECK(waitq_empty_locked() || !atomic_load(&mp_sched.active),
+	         "mp_p_put_locked", "idle P while Ms wait", pp->id, 0);
+	uint32_t n = atomic_load_explicit(&mp_sched.npidle, relaxed);
+	mp_sched.pidle[n] = pp->id;
+	pp->in_idle = true;
+	atomic_store_explicit(&mp_sched.npidle, n + 1, relaxed);
+}
+
+/* mp_retake_locked: count and pass on a P the caller CASed out of SYSCALL. */
+void mp_retake_locked(struct mp_p *pp)
+{
+	count(&pp->retakes);
+	mp_p_put_locked(pp);
+}
+
+/*
+ * steal_blocking_locked: a waiter just queued.  A P whose holder entered a
+ * known-blocking call need not wait for the monitor's tick: take it now and
+ * hand it to the head of the queue (FIFO order is kept).
+ */
+void steal_blocking_locked(void)
+{
+	uint32_t len = atomic_load_explicit(&mp_sched.ptable_len, relaxed);
+	for (uint32_t i = 0; i < len && mp_sched.qhead; i++) {
+		struct mp_p *pp = &mp_allp[i];
+		uint64_t w = atomic_load(&pp->word);
+		if (pw_state(w) != P_SYSCALL || !(w & PW_BLOCKING))
+			continue;
+		if (p_cas(pp, &w, pw_next_gen(w, P_IDLE), "steal_blocking_locked"))
+			mp_retake_locked(pp);
+	}
+}
+
+void table_reset(uint32_t n)
+{
+	for (uint32_t i = 0; i < MP_MAXPROCS; i++) {
+		struct mp_p *pp = &mp_allp[i];
+		uint64_t w = atomic_load_explicit(&pp->word, relaxed);
+		memset(pp, 0, sizeof *pp);
+		pp->id = i;
+		atomic_store_explicit(&pp->word,
+		        pw_next_gen(w, i < n ? P_IDLE : P_STOPPED), relaxed);
+	}
+	atomic_store(&mp_sched.npidle, 0);
+	for (uint32_t i = n; i-- > 0;) {   /* P0 on top: popped first */
+		mp_sched.pidle[n - 1 - i] = i;
+		mp_allp[i].in_idle = true;
+	}
+	atomic_store(&mp_sched.npidle, n);
+	mp_sched.qhead = mp_sched.qtail = NULL;
+	memset(mp_sched.revoked, 0, sizeof mp_sched.revoked);
+	atomic_store(&mp_sched.nrevoked, 0);
+	atomic_store(&mp_sched.nwaiting, 0);
+	atomic_store(&mp_sched.nthreads, 0);
+	atomic_store(&mp_sched.nheld, 0);
+	atomic_store(&mp_sched.nheld_hwm, 0);
+	atomic_store(&mp_sched.overshoot_ns, 0);
+	atomic_store(&mp_sched.preempt_signals, 0);
+	atomic_store(&mp_sched.nprocs, n);
+	atomic_store(&mp_sched.ptable_len, n);
+}

@@ -1,0 +1,147 @@
+/*
+ * park.c - an M without a P: wiring a P to it, noticing a revoke,
+ * releasing the P it holds, and parking in the wait queue until a P is
+ * handed to it.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched/fastpath.h"
+#include "sched/internal.h"
+#include "shim/raw_syscall.h"
+
+#define relaxed memory_order_relaxed
+#define acquire memory_order_acquire
+#define release memory_order_release
+
+/* wire (Go's wirep): mp takes pp, already assigned to it with word w. */
+void wire(struct mp_m *mp, struct mp_p *pp, uint64_t w)
+{
+	MP_CHECK(mp->p == NULL, "wire", "M already holds a P",
+	         mp->p ? (long)mp->p->id : -1, pp->id);
+	MP_CHECK(pw_gen(atomic_load(&pp->word)) == pw_gen(w) &&
+	         atomic_load_explicit(&pp->m, relaxed) == mp,
+	         "wire", "P not assigned to this M", pp->id, pw_state(w));
+	mp->pword = w;
+	sfence();
+	mp->p = pp;   /* last: our signal handler trusts p only once pword is set */
+}
+
+/*
+ * notice_revoked_locked: the monitor took mp's P while mp was blocked
+ * outside the table.  Drop the dead reference and account the CPU time mp
+ * ran since then without a P (the overshoot).
+ */
+void notice_revoked_locked(struct mp_m *mp)
+{
+	check_lock_held("notice_revoked_locked");
+	MP_CHECK(atomic_load(&mp->revoked), "notice_revoked_locked",
+	         "P lost but not revoked", mp->p ? (long)mp->p->id : -1, 0);
+	int64_t now = mp_raw_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	int64_t at = atomic_load_explicit(&mp->revoke_cpu_ns, relaxed);
+	if (at >= 0 && now > at)
+		atomic_fetch_add(&mp_sched.overshoot_ns, (uint64_t)(now - at));
+	struct mp_revoked *rv = &mp_sched.revoked[mp->revoke_slot];
+	if (rv->tid == mp->tid) {
+		rv->tid = 0;
+		atomic_fetch_sub(&mp_sched.nrevoked, 1);
+	}
+	atomic_store(&mp->revoked, 0);
+	mp->p = NULL;
+}
+
+/*
+ * Signals are blocked while an M sleeps in the queue.  A handler of the
+ * program that ran there could block waiting for a thread that needs this
+ * very P, siglongjmp out, or be an asynchronous cancellation: each would
+ * leave the M linked in the queue, and the P later wired to it would be
+ * lost (and, after the thread exits, the queue would point into its freed
+ * TLS).  Blocked, such a signal waits until the M holds a P again, as it
+ * would for any thread the kernel has not scheduled yet.  SIGSETXID
+ * (glibc's setuid broadcast, 33) stays open: setuid in a thread that holds
+ * a P waits for every thread to take it, and its handler never jumps.
+ */
+#define SIGSETXID_GLIBC 33
+
+static void park_block_signals(uint64_t *old)
+{
+	uint64_t all = ~0ull & ~(1ull << (SIGSETXID_GLIBC - 1));
+	mp_raw_syscall6(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, (long)old, 8, 0, 0);
+}
+
+static void park_restore_signals(const uint64_t *old)
+{
+	mp_raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)old, 0, 8, 0, 0);
+}
+
+/*
+ * park_locked: mp holds no P and needs one.  Take an idle P if there is
+ * one, else queue at the tail and sleep until a releaser wires a P to us
+ * (fairness: strict FIFO among waiters; a P freed while anyone waits goes
+ * to the head, never to a newcomer, because idle Ps exist only while the
+ * queue is empty).  Called with sched.lock held; returns with it released
+ * and a P wired, or none if the scheduler shut down meanwhile.
+ */
+void park_locked(struct mp_m *mp)
+{
+	check_lock_held("park_locked");
+	MP_CHECK(mp->p == NULL, "park_locked", "M holds a P", mp->p ? (long)mp->p->id : -1, 0);
+	struct mp_p *pp = pidle_pop_locked();
+	if (pp) {
+		uint64_t w = p_assign_locked(pp, mp);
+		mp_unlock(&mp_sched.lock);
+		wire(mp, pp, w);
+		return;
+	}
+	if (!atomic_load_explicit(&mp_sched.active, relaxed)) {
+		mp_unlock(&mp_sched.lock);
+		return;
+	}
+	atomic_store_explicit(&mp->park, 0, relaxed);
+	mp->nextp = NULL;
+	waitq_push_locked(mp);   /* nwaiting++ seq_cst: pairs with enter_blocking's load */
+	steal_blocking_locked();
+	bool wake_monitor = atomic_load(&mp_sched.mon_sleeping);
+	uint64_t oldmask;
+	park_block_signals(&oldmask);   /* before anyone can hand us a P */
+	mp_unlock(&mp_sched.lock);
+	if (wake_monitor)
+		mp_monitor_wake();
+	while (atomic_load_explicit(&mp->park, acquire) == 0)
+		mp_futex_wait((const uint32_t *)&mp->park, 0, NULL);
+	MP_CHECK(!mp->queued, "park_locked", "woken but still in the queue",
+	         mp->nextp ? (long)mp->nextp->id : -1, 0);
+	park_restore_signals(&oldmask);
+	pp = mp->nextp;
+	if (pp) {
+		count(&pp->parks);
+		wire(mp, pp, mp->nextword);
+		atomic_store(&pp->waking, false);
+	}
+}
+
+/*
+ * release_locked: mp gives up the P it holds (RUNNING) to the first waiter
+ * or the idle stack.  If the P was revoked meanwhile, there is nothing to
+ * give: just notice it.
+ */
+void release_locked(struct mp_m *mp)
+{
+	struct mp_p *pp = mp->p;
+	uint64_t cur = atomic_load(&pp->word);
+	check_lock_held("release_locked");
+	for (;;) {
+		if (pw_gen(cur) != pw_gen(mp->pword)) {
+			notice_revoked_locked(mp);
+			return;
+		}
+		MP_CHECK(pw_state(cur) == P_RUNNING, "release_locked",
+		         "held P not RUNNING", pp->id, pw_state(cur));
+		if (p_cas(pp, &cur, pw_next_gen(cur, P_IDLE), "release_locked"))
+			break;
+	}
+	mp->p = NULL;
+	mp_p_put_locked(pp);
+}

@@ -1,0 +1,133 @@
+/*
+ * preempt.c - cooperative points and preemption: yielding, the
+ * preemption signal's safe point, the monitor's revoke, and the cookie
+ * that tells our signals from the program's.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched/fastpath.h"
+#include "sched/internal.h"
+#include "shim/raw_syscall.h"
+
+#define relaxed memory_order_relaxed
+#define acquire memory_order_acquire
+#define release memory_order_release
+
+/* yield_p: give our P to the first waiter and queue behind the others. */
+static bool yield_p(struct mp_m *mp, _Atomic uint64_t *counter)
+{
+	mp_lock(&mp_sched.lock);
+	if (!mp->p) {
+		mp_unlock(&mp_sched.lock);
+		return false;
+	}
+	uint64_t w = atomic_load(&mp->p->word);
+	bool revoked = pw_gen(w) != pw_gen(mp->pword);
+	if (!revoked && waitq_empty_locked() && !(w & PW_STOP)) {
+		mp_unlock(&mp_sched.lock);
+		return false;
+	}
+	if (!revoked && counter)
+		count(counter);
+	release_locked(mp);
+	park_locked(mp);
+	return true;
+}
+
+bool mp_yield(void)
+{
+	struct mp_m *mp = &mp_self;
+	if (mp->depth || !mp->p)
+		return false;
+	/* Nothing to do unless an M waits, a resize asked for our P, or the
+	 * monitor revoked it. */
+	uint64_t w = atomic_load_explicit(&mp->p->word, relaxed);
+	if (atomic_load_explicit(&mp_sched.nwaiting, relaxed) == 0 && !(w & PW_STOP) &&
+	    pw_gen(w) == pw_gen(mp->pword))
+		return false;
+	mp->depth++;
+	mp_check_m(mp, "mp_yield");
+	bool gave = yield_p(mp, NULL);
+	sfence();
+	mp->depth--;
+	return gave;
+}
+
+/*
+ * The preemption signal landed on this thread.  It is a safe point only if
+ * the thread runs user code (depth == 0: not inside a wrapped call nor our
+ * own code) and holds a P the monitor asked back (PW_PREEMPT/PW_STOP) or
+ * revoked.  A late or stray signal finds none of these and does nothing.
+ */
+void mp_preempt_signal(void)
+{
+	struct mp_m *mp = &mp_self;
+	if (!mp->attached || mp->depth || !mp->p)
+		return;
+	mp->depth++;
+	sfence();
+	struct mp_p *pp = mp->p;
+	uint64_t w = atomic_load(&pp->word);
+	if (pw_gen(w) != pw_gen(mp->pword) || (w & (PW_PREEMPT | PW_STOP)))
+		yield_p(mp, &pp->signal_preempts);
+	sfence();
+	mp->depth--;
+}
+
+/*
+ * mp_revoke: take P pp (seen as word w, RUNNING) from its holder, which the
+ * monitor found blocked in the kernel outside the table, and hand it on.
+ * The holder still has m.p == pp; the new gen makes its next CAS fail, and
+ * mp->revoked tells it why.  Returns false if the word moved meanwhile or
+ * no slot is free to watch the holder.
+ */
+bool mp_revoke(struct mp_p *pp, uint64_t w, int64_t cpu_ns)
+{
+	mp_lock(&mp_sched.lock);
+	uint64_t cur = atomic_load(&pp->word);
+	struct mp_m *mv = atomic_load_explicit(&pp->m, relaxed);
+	int slot = -1;
+	for (int i = 0; i < MP_MAXPROCS; i++)
+		if (mp_sched.revoked[i].tid == 0) {
+			slot = i;
+			break;
+		}
+	if (pw_state(cur) != P_RUNNING || (cur & ~PW_FLAGS_MASK) != (w & ~PW_FLAGS_MASK) ||
+	    slot < 0 || !mv || atomic_load(&pp->waking)) {
+		mp_unlock(&mp_sched.lock);
+		return false;
+	}
+	atomic_store_explicit(&mv->revoke_cpu_ns, cpu_ns, relaxed);
+	mv->revoke_slot = slot;
+	atomic_store(&mv->revoked, 1);   /* before the CAS that makes it visible */
+	if (!p_cas(pp, &cur, pw_next_gen(cur, P_IDLE), "mp_revoke")) {
+		atomic_store(&mv->revoked, 0);
+		mp_unlock(&mp_sched.lock);
+		return false;
+	}
+	mp_sched.revoked[slot] = (struct mp_revoked){
+		.tid = atomic_load_explicit(&pp->tid, relaxed),
+		.last_cpu_ns = cpu_ns > 0 ? cpu_ns : -1,
+		.sampled_at_ns = mp_now_ns(),
+		.sig_unsafe = atomic_load_explicit(&pp->sig_unsafe, relaxed),
+	};
+	atomic_fetch_add(&mp_sched.nrevoked, 1);
+	count(&pp->revokes);
+	mp_p_put_locked(pp);
+	mp_unlock(&mp_sched.lock);
+	return true;
+}
+
+void mp_set_preempt_signal(int signo)
+{
+	atomic_store(&mp_sched.preempt_signo, signo);
+}
+
+bool mp_preempt_siginfo_is_ours(const siginfo_t *si)
+{
+	return si && si->si_code == SI_QUEUE && si->si_pid == mp_sched.pid &&
+	       (uintptr_t)si->si_value.sival_ptr == mp_sched.preempt_cookie;
+}

@@ -1,0 +1,74 @@
+/*
+ * resize.c - mp_procresize: changing the number of Ps while Ms run.
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched/fastpath.h"
+#include "sched/internal.h"
+#include "shim/raw_syscall.h"
+
+#define relaxed memory_order_relaxed
+#define acquire memory_order_acquire
+#define release memory_order_release
+
+/*
+ * procresize: Ps [n, old) stop: an idle one at once, one in SYSCALL by CAS
+ * (its M's exit goes slow), a RUNNING one when its holder next enters or
+ * exits (PW_STOP; the monitor's signal reaches holders that make no calls).
+ * Ps [old, n) start and go to waiters first.
+ */
+int mp_procresize(uint32_t n)
+{
+	if (n < 1 || n > MP_MAXPROCS)
+		return -EINVAL;
+	struct mp_m *mp = &mp_self;
+	mp->depth++;
+	mp_lock(&mp_sched.lock);
+	uint32_t len = atomic_load(&mp_sched.ptable_len);
+	atomic_store(&mp_sched.nprocs, n);
+	if (n > len)
+		atomic_store(&mp_sched.ptable_len, n);
+	for (uint32_t i = 0; i < (n > len ? n : len); i++) {
+		struct mp_p *pp = &mp_allp[i];
+		uint64_t w = atomic_load(&pp->word);
+		for (;;) {
+			unsigned s = pw_state(w);
+			uint64_t nw;
+			if (i < n) {
+				if (s == P_STOPPED) {
+					p_store_locked(pp, pw_next_gen(w, P_IDLE), "mp_procresize");
+					mp_p_put_locked(pp);
+					break;
+				}
+				if (!(w & PW_STOP))
+					break;
+				nw = w & ~PW_STOP;   /* grown back before the holder noticed */
+			} else if (s == P_IDLE) {
+				if (pp->in_idle) {
+					pidle_remove_locked(pp);
+					p_store_locked(pp, pw_next_gen(w, P_STOPPED), "mp_procresize");
+				}
+				break;   /* not in the stack: its claimer's put stops it */
+			} else if (s == P_SYSCALL) {
+				nw = pw_next_gen(w, P_STOPPED);
+			} else if (s == P_RUNNING) {
+				if (w & PW_STOP)
+					break;
+				nw = w | PW_STOP;
+			} else {
+				break;
+			}
+			if (p_cas(pp, &w, nw, "mp_procresize"))
+				break;
+		}
+	}
+	bool wake = atomic_load(&mp_sched.mon_sleeping);
+	mp_unlock(&mp_sched.lock);
+	if (wake)
+		mp_monitor_wake();
+	mp->depth--;
+	return 0;
+}

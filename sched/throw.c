@@ -1,0 +1,81 @@
+/*
+ * throw.c - mp_throw (the fatal report, async-signal-safe) and the
+ * debug-build check of "m.p is never stale".
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sched/fastpath.h"
+#include "sched/internal.h"
+#include "shim/raw_syscall.h"
+
+#define relaxed memory_order_relaxed
+#define acquire memory_order_acquire
+#define release memory_order_release
+
+static size_t fmt_long(char *out, long v)
+{
+	char tmp[24];
+	size_t n = 0, len = 0;
+	unsigned long u = v < 0 ? 0ul - (unsigned long)v : (unsigned long)v;
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		out[len++] = '-';
+	while (n)
+		out[len++] = tmp[--n];
+	return len;
+}
+
+void mp_throw(const char *fn, const char *what, long a, long b)
+{
+	char buf[256];
+	size_t n = 0;
+	const char *parts[] = { "maxprocs: fatal: ", fn, ": ", what, " (" };
+	for (size_t i = 0; i < sizeof parts / sizeof parts[0]; i++)
+		for (const char *s = parts[i]; *s && n < 200; s++)
+			buf[n++] = *s;
+	n += fmt_long(buf + n, a);
+	buf[n++] = ',';
+	buf[n++] = ' ';
+	n += fmt_long(buf + n, b);
+	buf[n++] = ')';
+	buf[n++] = '\n';
+	mp_raw_syscall(SYS_write, 2, buf, n);
+	abort();
+}
+
+/*
+ * The invariant "m.p is never stale": an M's p is 0, or a P in RUNNING whose
+ * m is this M and whose gen is the one the M was wired with.  The single
+ * exception is a P the monitor revoked from an M blocked outside the table:
+ * the gen moved on and mp->revoked says so; the M finds out at its next
+ * entry point, before it touches the P.
+ */
+void mp_check_m(const struct mp_m *mp, const char *fn)
+{
+#ifdef MP_DEBUG
+	struct mp_p *pp = mp->p;
+	if (!pp)
+		return;
+	MP_CHECK(pp >= mp_allp && pp < mp_allp + MP_MAXPROCS, fn,
+	         "m.p is not a P", (long)(uintptr_t)pp, 0);
+	uint64_t w = atomic_load_explicit(&pp->word, acquire);
+	if (pw_gen(w) == pw_gen(mp->pword)) {
+		MP_CHECK(pw_state(w) == P_RUNNING, fn, "m.p is not RUNNING",
+		         pp->id, pw_state(w));
+		MP_CHECK(atomic_load_explicit(&pp->m, relaxed) == mp, fn,
+		         "m.p does not point back to this M", pp->id, 0);
+	} else {
+		MP_CHECK(atomic_load_explicit(&mp->revoked, acquire), fn,
+		         "m.p is stale and was not revoked", pp->id, pw_gen(w));
+	}
+#else
+	(void)mp;
+	(void)fn;
+#endif
+}

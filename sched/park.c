@@ -113,13 +113,18 @@ void park_locked(struct mp_m *mp)
 		mp_futex_wait((const uint32_t *)&mp->park, 0, NULL);
 	MP_CHECK(!mp->queued, "park_locked", "woken but still in the queue",
 	         mp->nextp ? (long)mp->nextp->id : -1, 0);
-	park_restore_signals(&oldmask);
 	pp = mp->nextp;
 	if (pp) {
 		count(&pp->parks);
 		wire(mp, pp, mp->nextword);
 		atomic_store(&pp->waking, false);
 	}
+	/* Only now: a handler that ran between the wake-up and the wire would
+	 * find a P handed to us but not yet ours (waking: never revoked), and
+	 * one that blocked there would lose it for good.  From here on we hold
+	 * it, so a handler that blocks outside the table is a blocked holder
+	 * like any other (revoked after 1 ms). */
+	park_restore_signals(&oldmask);
 }
 
 /*

@@ -46,7 +46,9 @@
 struct owned_sig {
 	int signo;                    /* 0: slot unused */
 	_Atomic uint32_t seq;         /* odd while prog is being written */
-	struct mp_ksigaction prog;    /* the program's disposition */
+	/* The program's disposition, an mp_ksigaction word by word: atomic
+	 * words so that the handler's read races with no plain store. */
+	_Atomic uint64_t prog[4];
 	bool interrupt;               /* siginterrupt(sig, 1) */
 	unsigned long kflags;         /* our flags now in the kernel */
 };
@@ -89,29 +91,38 @@ static void unlock(void)
 	atomic_store_explicit(&owned_lock, 0, memory_order_release);
 }
 
-/* A consistent copy of the program's disposition (the handler's read). */
+/*
+ * A sequence lock over prog.  The reader's loads of the words are
+ * acquire, so the second load of seq cannot move above them; the writer's
+ * word stores are release, so they cannot move above the odd seq.
+ */
 static struct mp_ksigaction read_prog(void)
 {
+	uint64_t w[4];
 	struct mp_ksigaction a;
-	uint32_t s1, s2;
 	for (;;) {
-		s1 = atomic_load_explicit(&owned.seq, memory_order_acquire);
+		uint32_t s1 = atomic_load_explicit(&owned.seq, memory_order_acquire);
 		if (s1 & 1)
 			continue;
-		memcpy(&a, &owned.prog, sizeof a);
-		atomic_thread_fence(memory_order_acquire);
-		s2 = atomic_load_explicit(&owned.seq, memory_order_relaxed);
-		if (s1 == s2)
-			return a;
+		for (int i = 0; i < 4; i++)
+			w[i] = atomic_load_explicit(&owned.prog[i], memory_order_acquire);
+		if (atomic_load_explicit(&owned.seq, memory_order_relaxed) == s1)
+			break;
 	}
+	a.handler = (void *)(uintptr_t)w[0];
+	a.flags = (unsigned long)w[1];
+	a.restorer = (void *)(uintptr_t)w[2];
+	a.mask = w[3];
+	return a;
 }
 
 /* Under the lock. */
 static void write_prog(const struct mp_ksigaction *a)
 {
-	atomic_fetch_add_explicit(&owned.seq, 1, memory_order_relaxed);
-	atomic_thread_fence(memory_order_release);
-	memcpy(&owned.prog, a, sizeof *a);
+	uint64_t w[4] = { (uintptr_t)a->handler, a->flags, (uintptr_t)a->restorer, a->mask };
+	atomic_fetch_add_explicit(&owned.seq, 1, memory_order_acq_rel);
+	for (int i = 0; i < 4; i++)
+		atomic_store_explicit(&owned.prog[i], w[i], memory_order_release);
 	atomic_fetch_add_explicit(&owned.seq, 1, memory_order_release);
 }
 
@@ -209,7 +220,7 @@ static void deliver_to_program(int sig, siginfo_t *si, ucontext_t *uc)
 		 * A writer holds the lock only with signals blocked, so it is
 		 * never this thread. */
 		lock();
-		struct mp_ksigaction reset = owned.prog;   /* the kernel keeps flags and mask */
+		struct mp_ksigaction reset = read_prog();   /* the kernel keeps flags and mask */
 		reset.handler = (void *)SIG_DFL;
 		set_prog_locked(&reset);
 		unlock();
@@ -258,7 +269,7 @@ static void exchange_prog(const struct mp_ksigaction *act, struct mp_ksigaction 
 	uint64_t saved;
 	block_all(&saved);
 	lock();
-	struct mp_ksigaction prev = owned.prog;
+	struct mp_ksigaction prev = read_prog();
 	if (act)
 		set_prog_locked(act);
 	unlock();
@@ -378,7 +389,7 @@ int mp_signals_init(int requested, mp_sigaction_fn real)
 		return 0;
 	uint64_t saved;
 	block_all(&saved);
-	owned.prog = inherited;
+	write_prog(&inherited);
 	owned.kflags = kernel_flags_for(&inherited);
 	int r = install_kernel(sig, owned.kflags);
 	if (r == 0 && mp_raw_syscall6(SYS_rt_sigaction, sig, 0, (long)&ours, 8, 0, 0) == 0)

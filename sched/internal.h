@@ -79,8 +79,9 @@ extern __thread struct mp_m mp_self __attribute__((tls_model("initial-exec")));
  * CPU clock and signals it once it runs again without a P. */
 struct mp_revoked {
 	int tid;                 /* 0: slot free */
-	int64_t last_cpu_ns;     /* CPU clock at the last sample */
-	uint64_t sampled_at_ns;  /* when it was taken (0: at the revoke) */
+	int64_t cpu_ns;          /* CPU clock at the last sample (-1: none) */
+	int64_t win_cpu_ns;      /* ... at the start of the current window */
+	uint64_t win_at_ns;      /* when that window began */
 	uint64_t run_since_ns;   /* computing without a break since (0: not) */
 	uint64_t signaled_at_ns;
 	bool sig_unsafe;         /* its stack may not take the signal frame */

@@ -35,10 +35,6 @@
 #define BLOCK_SAMPLE_AFTER_NS (BLOCK_CHECK_AFTER_NS / 2)
 /* Signals to one thread are at least this far apart. */
 #define RESIGNAL_NS 1000000ull
-/* "Computing": the CPU clock advanced by at least 3/4 of the wall time
- * between two samples. */
-#define COMPUTING_NUM 3
-#define COMPUTING_DEN 4
 /* A holder is signalled once it has computed for half a slice, at most
  * this long, without a call. */
 #define SIGNAL_RUN_MAX_NS 1000000ull
@@ -54,7 +50,7 @@ void mp_monitor_wake(void)
  * Sending the preemption signal.  It must never change what the program
  * sees (docs/design.md, "Signals"), so it goes only to a thread that
  *   - runs user code: its CPU clock advanced by most of the wall time for a
- *     while (see COMPUTING), and the kernel says 'R'; a thread that sleeps
+ *     while (see sample_cpu), and the kernel says 'R'; a thread that sleeps
  *     in a call we cannot see is never interrupted into an EINTR;
  *   - does not block the signal and has none of it pending: a blocked one
  *     would wait in its queue, visible to sigpending(), sigwaitinfo() and
@@ -106,36 +102,48 @@ static int thread_asleep(int tid)
 }
 
 /*
- * A CPU clock sample: did the thread run most of the time since the last
- * one?  run_since is when the current stretch of running began (0: not
- * running).  A thread that wakes and sleeps again in calls we cannot see
- * never builds up a stretch, so it is never signalled.
+ * CPU clock samples: is the thread computing?  Judged over windows of at
+ * least COMPUTE_WINDOW_NS: the CPU clock must advance by at least 1/8 of
+ * the wall time of the window (a thread descheduled by a busy machine
+ * still qualifies; one that sleeps in calls we cannot see and runs a
+ * little between them does not).  run_since is when the current stretch
+ * of computing windows began (0: not computing), so a thread is signalled
+ * only after computing for a while, never on a short burst between sleeps.
  */
+#define COMPUTE_WINDOW_NS 500000ull
+#define COMPUTING_NUM 1
+#define COMPUTING_DEN 8
+
 struct cpu_sample {
-	int64_t cpu_ns;      /* -1: none yet */
-	uint64_t at_ns;
+	int64_t cpu_ns;      /* at the last sample; -1: none yet */
+	int64_t win_cpu_ns;  /* at the start of the current window */
+	uint64_t win_at_ns;
 	uint64_t run_since;
 };
 
 /* Returns the CPU time advanced since the last sample, or -1 if unknown. */
 static int64_t sample_cpu(struct cpu_sample *cs, int64_t cpu, uint64_t now)
 {
-	if (cpu < 0 || cs->cpu_ns < 0 || now <= cs->at_ns) {
-		cs->cpu_ns = cpu;
-		cs->at_ns = now;
+	if (cpu < 0 || cs->cpu_ns < 0 || now < cs->win_at_ns) {
+		cs->cpu_ns = cs->win_cpu_ns = cpu;
+		cs->win_at_ns = now;
 		cs->run_since = 0;
 		return -1;
 	}
 	int64_t d = cpu - cs->cpu_ns;
-	uint64_t wall = now - cs->at_ns;
-	if ((uint64_t)d * COMPUTING_DEN >= wall * COMPUTING_NUM) {
-		if (!cs->run_since)
-			cs->run_since = cs->at_ns;
-	} else {
-		cs->run_since = 0;
-	}
 	cs->cpu_ns = cpu;
-	cs->at_ns = now;
+	uint64_t wall = now - cs->win_at_ns;
+	if (wall >= COMPUTE_WINDOW_NS) {
+		uint64_t ran = (uint64_t)(cpu - cs->win_cpu_ns);
+		if (ran * COMPUTING_DEN >= wall * COMPUTING_NUM) {
+			if (!cs->run_since)
+				cs->run_since = cs->win_at_ns;
+		} else {
+			cs->run_since = 0;
+		}
+		cs->win_cpu_ns = cpu;
+		cs->win_at_ns = now;
+	}
 	return d;
 }
 
@@ -258,8 +266,8 @@ static void watch_revoked(uint64_t now)
 	for (int k = 0; k < n; k++) {
 		int64_t cpu = mp_raw_clock_ns(mp_thread_cpuclock(seen[k].tid));
 		bool gone = cpu == -EINVAL;   /* exited without noticing */
-		struct cpu_sample cs = { seen[k].last_cpu_ns, seen[k].sampled_at_ns,
-		                         seen[k].run_since_ns };
+		struct cpu_sample cs = { seen[k].cpu_ns, seen[k].win_cpu_ns,
+		                         seen[k].win_at_ns, seen[k].run_since_ns };
 		if (!gone && cpu >= 0) {
 			sample_cpu(&cs, cpu, now);
 			if (running_for(&cs, now) >= mp_sched.opt.slice_ns)
@@ -272,8 +280,9 @@ static void watch_revoked(uint64_t now)
 				rv->tid = 0;
 				atomic_fetch_sub(&mp_sched.nrevoked, 1);
 			} else {
-				rv->last_cpu_ns = cs.cpu_ns;
-				rv->sampled_at_ns = cs.at_ns;
+				rv->cpu_ns = cs.cpu_ns;
+				rv->win_cpu_ns = cs.win_cpu_ns;
+				rv->win_at_ns = cs.win_at_ns;
 				rv->run_since_ns = cs.run_since;
 				rv->signaled_at_ns = seen[k].signaled_at_ns;
 			}

@@ -110,8 +110,9 @@ bool mp_revoke(struct mp_p *pp, uint64_t w, int64_t cpu_ns)
 	}
 	mp_sched.revoked[slot] = (struct mp_revoked){
 		.tid = atomic_load_explicit(&pp->tid, relaxed),
-		.last_cpu_ns = cpu_ns > 0 ? cpu_ns : -1,
-		.sampled_at_ns = mp_now_ns(),
+		.cpu_ns = cpu_ns > 0 ? cpu_ns : -1,
+		.win_cpu_ns = cpu_ns > 0 ? cpu_ns : -1,
+		.win_at_ns = mp_now_ns(),
 		.sig_unsafe = atomic_load_explicit(&pp->sig_unsafe, relaxed),
 	};
 	atomic_fetch_add(&mp_sched.nrevoked, 1);

@@ -126,13 +126,13 @@ static enum mp_syscall_class mp_syscall_class(long nr, long arg1)
 
 static long mp_syscall_may_block(mp_real_syscall_fn real, long nr, const long *a)
 {
-	MP_BRACKET(mp_enter_syscall);
+	MP_BRACKET(mp_enter_syscall, MP_CALL_syscall);
 	return real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
 static long mp_syscall_blocking(mp_real_syscall_fn real, long nr, const long *a)
 {
-	MP_BRACKET(mp_enter_blocking);
+	MP_BRACKET(mp_enter_blocking, MP_CALL_syscall);
 	return real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 

@@ -26,7 +26,7 @@ MP_EXPORT int fcntl(int fd, int cmd, ...)
 	mp_real_fcntl_fn real = mp_real_fcntl();
 	if (!mp_fcntl_waits(cmd))
 		return real(fd, cmd, arg);
-	MP_BRACKET(mp_enter_syscall);
+	MP_BRACKET(mp_enter_syscall, MP_CALL_fcntl);
 	return real(fd, cmd, arg);
 }
 
@@ -41,6 +41,6 @@ MP_EXPORT int fcntl64(int fd, int cmd, ...)
 	mp_real_fcntl64_fn real = mp_real_fcntl64();
 	if (!mp_fcntl_waits(cmd))
 		return real(fd, cmd, arg);
-	MP_BRACKET(mp_enter_syscall);
+	MP_BRACKET(mp_enter_syscall, MP_CALL_fcntl64);
 	return real(fd, cmd, arg);
 }

@@ -26,7 +26,7 @@ MP_EXPORT int open(const char *path, int flags, ...)
 {
 	MP_OPEN_MODE(flags, flags);
 	mp_real_open_fn real = mp_real_open();
-	MP_BRACKET(mp_enter_syscall);
+	MP_BRACKET(mp_enter_syscall, MP_CALL_open);
 	return real(path, flags, mode);
 }
 
@@ -34,7 +34,7 @@ MP_EXPORT int open64(const char *path, int flags, ...)
 {
 	MP_OPEN_MODE(flags, flags);
 	mp_real_open64_fn real = mp_real_open64();
-	MP_BRACKET(mp_enter_syscall);
+	MP_BRACKET(mp_enter_syscall, MP_CALL_open64);
 	return real(path, flags, mode);
 }
 
@@ -42,7 +42,7 @@ MP_EXPORT int openat(int dirfd, const char *path, int flags, ...)
 {
 	MP_OPEN_MODE(flags, flags);
 	mp_real_openat_fn real = mp_real_openat();
-	MP_BRACKET(mp_enter_syscall);
+	MP_BRACKET(mp_enter_syscall, MP_CALL_openat);
 	return real(dirfd, path, flags, mode);
 }
 
@@ -50,6 +50,6 @@ MP_EXPORT int openat64(int dirfd, const char *path, int flags, ...)
 {
 	MP_OPEN_MODE(flags, flags);
 	mp_real_openat64_fn real = mp_real_openat64();
-	MP_BRACKET(mp_enter_syscall);
+	MP_BRACKET(mp_enter_syscall, MP_CALL_openat64);
 	return real(dirfd, path, flags, mode);
 }

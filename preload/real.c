@@ -5,7 +5,13 @@
 
 #include "shim/resolve.h"
 
-#define MP_CALL(class, ret, name, params, args, pass_if, version)           \
+const char *const mp_call_names[MP_CALL_COUNT] = {
+#define MP_CALL(class, ret, name, ...) [MP_CALL_##name] = #name,
+#include "preload/calls.def"
+#undef MP_CALL
+};
+
+#define MP_CALL(class, ret, name, params, args, pass_if, try, version)      \
 	mp_real_##name##_fn mp_real_##name##_ptr;                           \
 	mp_real_##name##_fn mp_real_##name##_resolve(void)                  \
 	{                                                                   \
@@ -24,7 +30,7 @@
  * program cannot call what its libc does not have. */
 void mp_real_resolve_all(void)
 {
-#define MP_CALL(class, ret, name, params, args, pass_if, version)           \
+#define MP_CALL(class, ret, name, params, args, pass_if, try, version)      \
 	__atomic_store_n(&mp_real_##name##_ptr,                             \
 	                 (mp_real_##name##_fn)mp_resolve(#name, version),   \
 	                 __ATOMIC_RELAXED);

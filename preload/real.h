@@ -22,19 +22,20 @@
 #define MP_COND_VERSION NULL
 #endif
 
-/* Pass-through tests of calls.def: a zero timeout never waits.  NULL
- * means "wait for ever". */
-static inline int mp_zero_timespec(const struct timespec *ts)
-{
-	return ts && ts->tv_sec == 0 && ts->tv_nsec == 0;
-}
+/* The id of each row of calls.def, in table order: MP_CALL_read, ...
+ * Every bracket names its call (wrap.h); the profiler will index its
+ * per-call counters with it. */
+enum mp_call_id {
+#define MP_CALL(class, ret, name, ...) MP_CALL_##name,
+#include "preload/calls.def"
+#undef MP_CALL
+	MP_CALL_COUNT
+};
 
-static inline int mp_zero_timeval(const struct timeval *tv)
-{
-	return tv && tv->tv_sec == 0 && tv->tv_usec == 0;
-}
+/* mp_call_names[MP_CALL_read] is "read". */
+extern const char *const mp_call_names[MP_CALL_COUNT];
 
-#define MP_CALL(class, ret, name, params, args, pass_if, version)           \
+#define MP_CALL(class, ret, name, params, args, pass_if, try, version)      \
 	ret name params;                                                    \
 	typedef ret(*mp_real_##name##_fn) params;                           \
 	extern mp_real_##name##_fn mp_real_##name##_ptr;                    \

@@ -1,7 +1,8 @@
 /*
  * syscall.c - libc's syscall(): a raw syscall(SYS_read, ...) reaches only
  * this symbol (interposition-notes.md section 3), so it is bracketed like
- * the call it makes.  Numbers that never wait pass straight through;
+ * the call it makes.  The class of each number is a row of sysno.def
+ * (default: may block).  Numbers that never wait pass straight through;
  * futex waits are known to block; sched_yield offers the P first; a thread
  * leaving with SYS_exit gives its P away first, since no unwinding follows.
  *
@@ -40,14 +41,28 @@
 #define SYS_clone3 435
 #endif
 
+/* The classes of sysno.def.  MAY_BLOCK is 0: the default of every number
+ * the table does not list. */
 enum mp_syscall_class {
+	MP_SC_MAY_BLOCK = 0,
 	MP_SC_PASS,        /* never waits */
-	MP_SC_MAY_BLOCK,
 	MP_SC_BLOCKING,
+	MP_SC_FUTEX,       /* by the op: mp_futex_class() */
 	MP_SC_YIELD,
 	MP_SC_EXIT,
 	MP_SC_SIGACTION,   /* rt_sigaction: the program's view of our signal */
 	MP_SC_FORK,        /* a new process: no bracket, reset the child */
+};
+
+/* Above every number sysno.def names on the architectures we build for
+ * (a larger one fails the build: "array index in initializer exceeds
+ * array bounds"); a number beyond it is MAY_BLOCK. */
+#define MP_SYSNO_LIMIT 512
+
+static const unsigned char mp_sysno_class[MP_SYSNO_LIMIT] = {
+#define MP_SYSNO(nr, class, name) [nr] = MP_SC_##class,
+#include "preload/sysno.def"
+#undef MP_SYSNO
 };
 
 static enum mp_syscall_class mp_futex_class(long op)
@@ -66,73 +81,23 @@ static enum mp_syscall_class mp_futex_class(long op)
 
 static enum mp_syscall_class mp_syscall_class(long nr, long arg1)
 {
-	switch (nr) {
-	case SYS_futex:
-		return mp_futex_class(arg1);
-	case SYS_futex_waitv:
-		return MP_SC_BLOCKING;
-	case SYS_sched_yield:
-		return MP_SC_YIELD;
-	case SYS_exit:
-		return MP_SC_EXIT;
-#ifdef SYS_fork
-	case SYS_fork:
-#endif
-#ifdef SYS_vfork
-	case SYS_vfork:
-#endif
-	case SYS_clone:
-	case SYS_clone3:
-		return MP_SC_FORK;
-	case SYS_gettid:
-	case SYS_getpid:
-	case SYS_getppid:
-	case SYS_getuid:
-	case SYS_geteuid:
-	case SYS_getgid:
-	case SYS_getegid:
-	case SYS_getcpu:
-	case SYS_clock_gettime:
-	case SYS_clock_getres:
-	case SYS_gettimeofday:
-	case SYS_sched_getaffinity:
-	case SYS_sched_setaffinity:
-	case SYS_kill:
-	case SYS_tgkill:
-	case SYS_tkill:
-	case SYS_rt_sigaction:
-		return MP_SC_SIGACTION;
-	case SYS_rt_sigprocmask:
-	case SYS_sigaltstack:
-	case SYS_prctl:
-	case SYS_membarrier:
-	case SYS_rseq:
-	case SYS_set_robust_list:
-	case SYS_get_robust_list:
-	case SYS_set_tid_address:
-	case SYS_mmap:
-	case SYS_munmap:
-	case SYS_mprotect:
-	case SYS_madvise:
-	case SYS_brk:
-	case SYS_pidfd_open:
-	case SYS_perf_event_open:
-	case SYS_bpf:
-		return MP_SC_PASS;
-	default:
+	enum mp_syscall_class c;
+
+	if ((unsigned long)nr >= MP_SYSNO_LIMIT)
 		return MP_SC_MAY_BLOCK;
-	}
+	c = (enum mp_syscall_class)mp_sysno_class[nr];
+	return c == MP_SC_FUTEX ? mp_futex_class(arg1) : c;
 }
 
 static long mp_syscall_may_block(mp_real_syscall_fn real, long nr, const long *a)
 {
-	MP_BRACKET(mp_enter_syscall);
+	MP_BRACKET(mp_enter_syscall, MP_CALL_syscall);
 	return real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
 static long mp_syscall_blocking(mp_real_syscall_fn real, long nr, const long *a)
 {
-	MP_BRACKET(mp_enter_blocking);
+	MP_BRACKET(mp_enter_blocking, MP_CALL_syscall);
 	return real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
@@ -219,6 +184,7 @@ MP_EXPORT __attribute__((no_sanitize_address)) long syscall(long nr, ...)
 	case MP_SC_FORK:
 		return mp_syscall_fork(real, nr, a);
 	case MP_SC_PASS:
+	case MP_SC_FUTEX:   /* resolved by mp_syscall_class() */
 		break;
 	}
 	return real(nr, a[0], a[1], a[2], a[3], a[4], a[5]);

@@ -1,8 +1,14 @@
 /*
  * wrap.h - bracketing a real call with the scheduler.
  *
- *   MP_BRACKET(mp_enter_syscall);   // or mp_enter_blocking
+ *   MP_BRACKET(mp_enter_syscall, MP_CALL_read);   // or mp_enter_blocking
  *   return real(args);
+ *
+ * The second argument is the call's id (enum mp_call_id, real.h: one per
+ * row of calls.def).  Today nothing reads it and it costs nothing: no
+ * store, no register.  The profiler will store it in a per-thread
+ * variable here (set before enter, read by the core's slow paths and by
+ * the exit half), so every bracket names its call already.
  *
  * The exit half runs when the enclosing scope ends: after the return value
  * is computed, and also when pthread_cancel or pthread_exit unwinds the
@@ -18,6 +24,7 @@
 #ifndef MAXPROCS_PRELOAD_WRAP_H
 #define MAXPROCS_PRELOAD_WRAP_H
 
+#include "preload/real.h"
 #include "sched/fastpath.h"
 #include "sched/sched.h"
 
@@ -32,7 +39,8 @@ static inline __attribute__((always_inline)) void mp_bracket_end(char *scope)
 
 /* enter is mp_enter_syscall or mp_enter_blocking; their inline fast paths
  * (sched/fastpath.h) are what runs here. */
-#define MP_BRACKET(enter)                                                   \
+#define MP_BRACKET(enter, id)                                               \
+	(void)(enum mp_call_id)(id);                                        \
 	enter##_fast();                                                     \
 	__attribute__((cleanup(mp_bracket_end), unused)) char mp_bracket_scope_ = 0
 

@@ -1,19 +1,33 @@
 /*
- * wrappers.c - the wrappers of every MAY_BLOCK and BLOCKING row of
- * calls.def.  Each one is:
+ * wrappers.c - the wrappers of every MAY_BLOCK, BLOCKING and TRY_FIRST row
+ * of calls.def.  A MAY_BLOCK or BLOCKING row is:
  *
  *   ssize_t read(int fd, void *buf, size_t n)
  *   {
  *       mp_real_read_fn real = mp_real_read();
  *       if (pass_if)
  *           return real(fd, buf, n);
- *       MP_BRACKET(mp_enter_syscall);
+ *       MP_BRACKET(mp_enter_syscall, MP_CALL_read);
  *       return real(fd, buf, n);
+ *   }
+ *
+ * A TRY_FIRST row tries first, and brackets only a wait that must happen:
+ *
+ *   int pthread_mutex_lock(pthread_mutex_t *m)
+ *   {
+ *       mp_real_pthread_mutex_lock_fn real = mp_real_pthread_mutex_lock();
+ *       int r;
+ *       if (pass_if)                               // what glibc rejects
+ *           return real(m);
+ *       if (mp_try_pthread_mutex_trylock(m, &r))   // try.h
+ *           return r;
+ *       MP_BRACKET(mp_enter_blocking, MP_CALL_pthread_mutex_lock);
+ *       return real(m);
  *   }
  */
 #include "preload/real.h"
+#include "preload/try.h"
 #include "preload/wrap.h"
-
 
 #define MP_WRAPPER(enter, ret, name, params, args, pass_if)                 \
 	MP_EXPORT ret name params                                           \
@@ -21,15 +35,34 @@
 		mp_real_##name##_fn real = mp_real_##name();                \
 		if (pass_if)                                                \
 			return real args;                                   \
-		MP_BRACKET(enter);                                          \
+		MP_BRACKET(enter, MP_CALL_##name);                          \
 		return real args;                                           \
 	}
-#define MP_WRAP_MAY_BLOCK(...) MP_WRAPPER(mp_enter_syscall, __VA_ARGS__)
-#define MP_WRAP_BLOCKING(...) MP_WRAPPER(mp_enter_blocking, __VA_ARGS__)
+
+/* The object waited for is the first argument, the try's only one. */
+#define MP_FIRST_ARG(a, ...) a
+#define MP_TRY_WRAPPER(ret, name, params, args, pass_if, try)               \
+	MP_EXPORT ret name params                                           \
+	{                                                                   \
+		mp_real_##name##_fn real = mp_real_##name();                \
+		ret r;                                                      \
+		if (pass_if)                                                \
+			return real args;                                   \
+		if (mp_try_##try(MP_FIRST_ARG args, &r))                    \
+			return r;                                           \
+		MP_BRACKET(mp_enter_blocking, MP_CALL_##name);              \
+		return real args;                                           \
+	}
+
+#define MP_WRAP_MAY_BLOCK(ret, name, params, args, pass_if, try)            \
+	MP_WRAPPER(mp_enter_syscall, ret, name, params, args, pass_if)
+#define MP_WRAP_BLOCKING(ret, name, params, args, pass_if, try)             \
+	MP_WRAPPER(mp_enter_blocking, ret, name, params, args, pass_if)
+#define MP_WRAP_TRY_FIRST(...) MP_TRY_WRAPPER(__VA_ARGS__)
 #define MP_WRAP_CUSTOM(...)
 #define MP_WRAP_REAL(...)
 
-#define MP_CALL(class, ret, name, params, args, pass_if, version)           \
-	MP_WRAP_##class(ret, name, params, args, pass_if)
+#define MP_CALL(class, ret, name, params, args, pass_if, try, version)      \
+	MP_WRAP_##class(ret, name, params, args, pass_if, try)
 #include "preload/calls.def"
 #undef MP_CALL

@@ -165,6 +165,15 @@ int main(void)
 	it_sys(timer_settime(tm, 0, &its, NULL));
 	printf("timer signals reach sigtimedwait: %d\n", collect(SIGRTMAX, 20, 1));
 	timer_delete(tm);
+	{
+		/* An expiry in flight at the delete would look like ours below. */
+		sigset_t rtmax;
+		struct timespec zero = { 0, 0 };
+		sigemptyset(&rtmax);
+		sigaddset(&rtmax, SIGRTMAX);
+		while (sigtimedwait(&rtmax, NULL, &zero) == SIGRTMAX)
+			;
+	}
 
 	/* A tight per-user queue limit: the program's own signals still fit. */
 	long used = sigq_used();

@@ -194,6 +194,7 @@ static inline void p_held_account(uint64_t from, uint64_t to)
 		return;
 	if (pw_held(to)) {
 		uint32_t n = atomic_fetch_add(&mp_sched.nheld, 1) + 1;
+		/* relaxed: a statistic; the CAS loop only ever raises it */
 		uint32_t h = atomic_load_explicit(&mp_sched.nheld_hwm, memory_order_relaxed);
 		while (n > h && !atomic_compare_exchange_weak(&mp_sched.nheld_hwm, &h, n))
 			;
@@ -225,7 +226,7 @@ static inline bool p_cas(struct mp_p *pp, uint64_t *expect, uint64_t to, const c
  * wrote beside the word (m, tid) to whoever acquires the word. */
 static inline void p_store_locked(struct mp_p *pp, uint64_t to, const char *fn)
 {
-	uint64_t from = atomic_load_explicit(&pp->word, memory_order_relaxed);
+	uint64_t from = atomic_load_explicit(&pp->word, memory_order_relaxed);   /* ours: nobody else writes it now */
 	check_lock_held(fn);
 	p_check_transition(pp, from, to, fn);
 	atomic_store_explicit(&pp->word, to, memory_order_release);

@@ -13,6 +13,8 @@
 #include "shim/raw_syscall.h"
 #include "shim/vdso.h"
 
+/* Memory order: a relaxed access in this file is made under sched.lock,
+ * whose acquire and release order it; every other order says why. */
 #define relaxed memory_order_relaxed
 #define acquire memory_order_acquire
 #define release memory_order_release
@@ -113,7 +115,7 @@ void mp_sched_shutdown(void)
 	struct mp_m *mw;
 	while ((mw = waitq_pop_locked()) != NULL) {
 		mw->nextp = NULL;
-		atomic_store_explicit(&mw->park, 1, release);
+		atomic_store_explicit(&mw->park, 1, release);   /* pairs with park_locked's acquire: nextp = NULL is seen */
 		mp_futex_wake((const uint32_t *)&mw->park, 1);
 	}
 	mp_unlock(&mp_sched.lock);

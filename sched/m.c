@@ -11,6 +11,8 @@
 #include "sched/internal.h"
 #include "shim/raw_syscall.h"
 
+/* Memory order: a relaxed access in this file is made under sched.lock,
+ * whose acquire and release order it; every other order says why. */
 #define relaxed memory_order_relaxed
 #define acquire memory_order_acquire
 #define release memory_order_release
@@ -77,7 +79,7 @@ void mp_m_detach(void)
 		 * block signals; kept so that no exit can leave a dangling
 		 * link into this thread's TLS). */
 		waitq_remove_locked(mp);
-	} else if (!mp->p && atomic_load_explicit(&mp->park, acquire) && mp->nextp) {
+	} else if (!mp->p && atomic_load_explicit(&mp->park, acquire) && mp->nextp) {   /* acquire: the hander's nextp */
 		/* Handed a P while leaving a park it never finished. */
 		wire(mp, mp->nextp, mp->nextword);
 		atomic_store(&mp->p->waking, false);

@@ -67,6 +67,7 @@ static bool proc_usable;   /* the monitor has a private fd table */
 
 static enum sig_result signal_thread(int tid, bool unsafe, uint64_t now, uint64_t *last)
 {
+	/* relaxed: a value read a pass late only delays one signal */
 	int sig = atomic_load_explicit(&mp_sched.preempt_signo, memory_order_relaxed);
 	struct mp_task_info ti;
 	if (!sig || unsafe || !proc_usable)
@@ -201,6 +202,8 @@ static int check_running_p(struct mp_p *pp, struct mon_p *mv, uint64_t w, uint64
 	uint64_t idle = now - mv->call_since_ns;   /* no intercepted call for this long */
 	if (idle < BLOCK_SAMPLE_AFTER_NS && !over_slice)
 		return acted;
+	/* relaxed: tid and sig_unsafe were published with the word we loaded
+	 * (release in p_store_locked); a stale tid is caught by the probes */
 	int tid = atomic_load_explicit(&pp->tid, memory_order_relaxed);
 	bool unsafe = atomic_load_explicit(&pp->sig_unsafe, memory_order_relaxed);
 	int64_t cpu = mp_raw_clock_ns(mp_thread_cpuclock(tid));
@@ -338,7 +341,7 @@ static int retake_pass(uint64_t now)
 		}
 		mv->word = atomic_load(&pp->word);
 	}
-	if (atomic_load_explicit(&mp_sched.nrevoked, memory_order_relaxed))
+	if (atomic_load_explicit(&mp_sched.nrevoked, memory_order_relaxed))   /* a hint; the slots are read under the lock */
 		watch_revoked(now);
 	return taken;
 }

@@ -12,6 +12,8 @@
 #include "sched/internal.h"
 #include "shim/raw_syscall.h"
 
+/* Memory order: a relaxed access in this file is made under sched.lock,
+ * whose acquire and release order it; every other order says why. */
 #define relaxed memory_order_relaxed
 #define acquire memory_order_acquire
 #define release memory_order_release
@@ -27,6 +29,7 @@ uint64_t p_assign_locked(struct mp_p *pp, struct mp_m *mp)
 	check_lock_held("p_assign_locked");
 	MP_CHECK(pw_state(w) == P_IDLE && !pp->in_idle, "p_assign_locked",
 	         "P not claimed idle", pp->id, pw_state(w));
+	/* relaxed: published by the release store of the word below */
 	atomic_store_explicit(&pp->m, mp, relaxed);
 	atomic_store_explicit(&pp->tid, mp->tid, relaxed);
 	atomic_store_explicit(&pp->sig_unsafe, mp->sig_unsafe, relaxed);
@@ -79,7 +82,7 @@ void mp_p_put_locked(struct mp_p *pp)
 	}
 	struct mp_m *mw = atomic_load_explicit(&mp_sched.active, relaxed) ? waitq_pop_locked() : NULL;
 	if (mw) {
-		atomic_store_explicit(&pp->waking, true, relaxed);
+		atomic_store_explicit(&pp->waking, true, relaxed);   /* published with the word */
 		mw->nextword = p_assign_locked(pp, mw);   /* release: publishes waking */
 		mw->nextp = pp;
 		count(&pp->handoffs);

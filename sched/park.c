@@ -12,6 +12,8 @@
 #include "sched/internal.h"
 #include "shim/raw_syscall.h"
 
+/* Memory order: a relaxed access in this file is made under sched.lock,
+ * whose acquire and release order it; every other order says why. */
 #define relaxed memory_order_relaxed
 #define acquire memory_order_acquire
 #define release memory_order_release
@@ -109,6 +111,8 @@ void park_locked(struct mp_m *mp)
 	mp_unlock(&mp_sched.lock);
 	if (wake_monitor)
 		mp_monitor_wake();
+	/* acquire: pairs with the hander's release of park, so nextp and
+	 * nextword, written before it under the lock, are seen here. */
 	while (atomic_load_explicit(&mp->park, acquire) == 0)
 		mp_futex_wait((const uint32_t *)&mp->park, 0, NULL);
 	MP_CHECK(!mp->queued, "park_locked", "woken but still in the queue",

@@ -12,6 +12,8 @@
 #include "sched/internal.h"
 #include "shim/raw_syscall.h"
 
+/* Memory order: a relaxed access in this file is made under sched.lock,
+ * whose acquire and release order it; every other order says why. */
 #define relaxed memory_order_relaxed
 #define acquire memory_order_acquire
 #define release memory_order_release
@@ -44,6 +46,7 @@ bool mp_yield(void)
 		return false;
 	/* Nothing to do unless an M waits, a resize asked for our P, or the
 	 * monitor revoked it. */
+	/* relaxed: hints only; yield_p decides under the lock */
 	uint64_t w = atomic_load_explicit(&mp->p->word, relaxed);
 	if (atomic_load_explicit(&mp_sched.nwaiting, relaxed) == 0 && !(w & PW_STOP) &&
 	    pw_gen(w) == pw_gen(mp->pword))

@@ -10,6 +10,8 @@
 #include "sched/internal.h"
 #include "shim/raw_syscall.h"
 
+/* Memory order: a relaxed access in this file is made under sched.lock,
+ * whose acquire and release order it; every other order says why. */
 #define relaxed memory_order_relaxed
 #define acquire memory_order_acquire
 #define release memory_order_release

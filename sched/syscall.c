@@ -11,6 +11,8 @@
 #include "sched/internal.h"
 #include "shim/raw_syscall.h"
 
+/* Memory order: a relaxed access in this file is made under sched.lock,
+ * whose acquire and release order it; every other order says why. */
 #define relaxed memory_order_relaxed
 #define acquire memory_order_acquire
 #define release memory_order_release
@@ -48,7 +50,7 @@ void mp_enter_slow(struct mp_m *mp, uint64_t flags)
 		}
 		bool stop = cur & PW_STOP;
 		bool preempt = (cur & PW_PREEMPT) &&
-		               atomic_load_explicit(&mp_sched.nwaiting, relaxed) > 0;
+		               atomic_load_explicit(&mp_sched.nwaiting, relaxed) > 0;   /* a hint: a stale flag is cleared below */
 		if (stop || preempt) {
 			/* Cooperative preemption: give the P to the first waiter
 			 * now and queue for one when the call returns. */

@@ -64,13 +64,14 @@ void mp_check_m(const struct mp_m *mp, const char *fn)
 		return;
 	MP_CHECK(pp >= mp_allp && pp < mp_allp + MP_MAXPROCS, fn,
 	         "m.p is not a P", (long)(uintptr_t)pp, 0);
-	uint64_t w = atomic_load_explicit(&pp->word, acquire);
+	uint64_t w = atomic_load_explicit(&pp->word, acquire);   /* m, tid published with it */
 	if (pw_gen(w) == pw_gen(mp->pword)) {
 		MP_CHECK(pw_state(w) == P_RUNNING, fn, "m.p is not RUNNING",
 		         pp->id, pw_state(w));
 		MP_CHECK(atomic_load_explicit(&pp->m, relaxed) == mp, fn,
 		         "m.p does not point back to this M", pp->id, 0);
 	} else {
+		/* acquire: revoked is stored before the revoking CAS */
 		MP_CHECK(atomic_load_explicit(&mp->revoked, acquire), fn,
 		         "m.p is stale and was not revoked", pp->id, pw_gen(w));
 	}

@@ -375,13 +375,16 @@ static void park_locked(struct mp_m *mp)
 		mp_futex_wait((const uint32_t *)&mp->park, 0, NULL);
 	MP_CHECK(!mp->queued, "park_locked", "woken but still in the queue",
 	         mp->nextp ? (long)mp->nextp->id : -1, 0);
-	park_restore_signals(&oldmask);
 	pp = mp->nextp;
 	if (pp) {
 		count(&pp->parks);
 		wire(mp, pp, mp->nextword);
 		atomic_store(&pp->waking, false);
 	}
+	/* Only now: a handler of the program that ran between the hand-off
+	 * and wire() would block (in read, say) holding a P it does not know
+	 * it has, and nobody could take it back. */
+	park_restore_signals(&oldmask);
 }
 
 /*

@@ -42,7 +42,7 @@
 #include "shim/line.h"
 #include "shim/raw_syscall.h"
 #include "shim/resolve.h"
-#include "shim/trace.h"
+#include "preload/trace.h"
 #include "signals/signals.h"
 #include "shim/vdso.h"
 

@@ -21,8 +21,8 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include "shim/limits.h"                /* MP_MAXPROCS */
 
-#define MP_MAXPROCS 1024                  /* largest P table */
 #define MP_SLICE_DEFAULT_NS 10000000ull   /* 10 ms, Go's forcePreemptNS */
 
 typedef int (*mp_thread_create_fn)(pthread_t *, const pthread_attr_t *,

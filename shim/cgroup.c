@@ -228,6 +228,18 @@ static bool mp_in_list(const char *list, size_t n, const char *word)
 	return false;
 }
 
+void mp_cgroup_line(const char *line, char *v2, char *v1cpu, size_t cap)
+{
+	const char *c1 = strchr(line, ':'), *c2;
+
+	if (!c1 || !(c2 = strchr(c1 + 1, ':')))
+		return;
+	if (c2 == c1 + 1 && c1 - line == 1 && line[0] == '0')
+		mp_copy(v2, cap, c2 + 1, strlen(c2 + 1));
+	else if (mp_in_list(c1 + 1, (size_t)(c2 - c1 - 1), "cpu"))
+		mp_copy(v1cpu, cap, c2 + 1, strlen(c2 + 1));
+}
+
 /* Our cgroup paths from /proc/self/cgroup ("ID:CONTROLLERS:PATH"). */
 static void mp_cgroup_paths(char *v2, char *v1cpu, size_t cap)
 {
@@ -237,16 +249,8 @@ static void mp_cgroup_paths(char *v2, char *v1cpu, size_t cap)
 	v2[0] = v1cpu[0] = '\0';
 	if (!mp_lines_open(&l, "/proc/self/cgroup"))
 		return;
-	while ((line = mp_lines_next(&l))) {
-		char *c1 = strchr(line, ':'), *c2;
-
-		if (!c1 || !(c2 = strchr(c1 + 1, ':')))
-			continue;
-		if (c2 == c1 + 1 && c1 - line == 1 && line[0] == '0')
-			mp_copy(v2, cap, c2 + 1, strlen(c2 + 1));
-		else if (mp_in_list(c1 + 1, (size_t)(c2 - c1 - 1), "cpu"))
-			mp_copy(v1cpu, cap, c2 + 1, strlen(c2 + 1));
-	}
+	while ((line = mp_lines_next(&l)))
+		mp_cgroup_line(line, v2, v1cpu, cap);
 	mp_lines_close(&l);
 }
 
@@ -285,44 +289,52 @@ static int mp_split(char *line, char **field, int max)
 	return n;
 }
 
+bool mp_mountinfo_dir(char *line, const char *path, const char *fstype,
+                      const char *controller, char *dir, char *mnt,
+                      size_t cap)
+{
+	char *f[32];
+	int n = mp_split(line, f, 32), dash;
+	size_t rootlen;
+
+	for (dash = 6; dash < n && strcmp(f[dash], "-") != 0; dash++)
+		;
+	if (dash + 1 >= n || strcmp(f[dash + 1], fstype) != 0)
+		return false;
+	if (controller && (dash + 3 >= n ||
+	    !mp_in_list(f[dash + 3], strlen(f[dash + 3]), controller)))
+		return false;
+	mp_unescape(f[3]);
+	mp_unescape(f[4]);
+	rootlen = strcmp(f[3], "/") == 0 ? 0 : strlen(f[3]);
+	if (strncmp(path, f[3], rootlen) != 0 ||
+	    (path[rootlen] != '/' && path[rootlen] != '\0'))
+		return false;
+	if (!mp_copy(mnt, cap, f[4], strlen(f[4])))
+		return false;
+	if (!mp_copy(dir, cap, mnt, strlen(mnt)) ||
+	    strlen(dir) + strlen(path + rootlen) >= cap)
+		return false;
+	strcat(dir, path + rootlen);
+	return true;
+}
+
 /* The directory of cgroup `path` in the hierarchy with fstype `fstype`
- * (and, for v1, super option `controller`): mount point + path relative to
- * the mount's root.  The mount point is also returned: the walk stops there. */
+ * (and, for v1, super option `controller`): the first matching line of
+ * /proc/self/mountinfo (mp_mountinfo_dir). */
 static bool mp_cgroup_dir(const char *path, const char *fstype,
                           const char *controller, char *dir, char *mnt,
                           size_t cap)
 {
 	struct mp_lines l;
-	char *line, *f[32];
+	char *line;
 	bool found = false;
 
 	if (!path[0] || !mp_lines_open(&l, "/proc/self/mountinfo"))
 		return false;
-	while (!found && (line = mp_lines_next(&l))) {
-		int n = mp_split(line, f, 32), dash;
-		size_t rootlen;
-
-		for (dash = 6; dash < n && strcmp(f[dash], "-") != 0; dash++)
-			;
-		if (dash + 1 >= n || strcmp(f[dash + 1], fstype) != 0)
-			continue;
-		if (controller && (dash + 3 >= n ||
-		    !mp_in_list(f[dash + 3], strlen(f[dash + 3]), controller)))
-			continue;
-		mp_unescape(f[3]);
-		mp_unescape(f[4]);
-		rootlen = strcmp(f[3], "/") == 0 ? 0 : strlen(f[3]);
-		if (strncmp(path, f[3], rootlen) != 0 ||
-		    (path[rootlen] != '/' && path[rootlen] != '\0'))
-			continue;
-		if (!mp_copy(mnt, cap, f[4], strlen(f[4])))
-			continue;
-		found = mp_copy(dir, cap, mnt, strlen(mnt));
-		if (found && strlen(dir) + strlen(path + rootlen) < cap)
-			strcat(dir, path + rootlen);
-		else
-			found = false;
-	}
+	while (!found && (line = mp_lines_next(&l)))
+		found = mp_mountinfo_dir(line, path, fstype, controller, dir,
+		                         mnt, cap);
 	mp_lines_close(&l);
 	return found;
 }

@@ -5,7 +5,7 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include "sched/sched.h"
+#include "shim/limits.h"
 #include "shim/line.h"
 
 bool mp_parse_u64(const char *s, uint64_t lo, uint64_t hi, uint64_t *out)

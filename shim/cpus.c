@@ -3,7 +3,7 @@
  */
 #include "shim/cpus.h"
 
-#include "sched/sched.h"
+#include "shim/limits.h"
 #include "shim/cgroup.h"
 #include "shim/raw_syscall.h"
 

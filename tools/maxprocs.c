@@ -28,6 +28,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "shim/limits.h"   /* MP_MAXPROCS: pure constants */
+
 #ifndef MP_VERSION
 #define MP_VERSION "unknown"
 #endif
@@ -48,7 +50,7 @@ enum {
 /* Accepted ranges; they match what the library accepts from the
  * environment, so a value the launcher passes is never warned about. */
 #define PROCS_MIN 1
-#define PROCS_MAX 1024                  /* MP_MAXPROCS in sched/sched.h */
+#define PROCS_MAX MP_MAXPROCS           /* shim/limits.h */
 #define SCHEDTRACE_MS_MAX 3600000L      /* an hour; 0 turns it off */
 #define SLICE_US_MIN 100L               /* below the monitor's resolution */
 #define SLICE_US_MAX 10000000L          /* 10 s */

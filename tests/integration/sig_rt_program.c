@@ -138,7 +138,7 @@ int main(void)
 	it_pt(pthread_attr_setsigmask_np(&attr, &all));
 	it_pt(pthread_create(&t[0], &attr, burn, NULL));
 	it_pt(pthread_create(&t[1], &attr, burn, NULL));
-	it_pt(pthread_attr_destroy(&attr));
+	it_pt(pthread_attr_destroy(&attr));   /* the sigmask extension is malloc'd */
 	it_create(&t[2], burn_raw_blocked, NULL);
 	it_create(&t[3], burn, NULL);
 	it_burn_cpu(0.3);   /* preemption under way, threads that block it among them */

@@ -2,7 +2,7 @@
 #include <dlfcn.h>
 #include <stdatomic.h>
 #include "itest.h"
-#include "../../sched/sched.h"
+#include "sched/sched.h"
 
 #define ROUNDS 20
 #define MARK 4242

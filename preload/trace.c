@@ -1,7 +1,7 @@
 /*
  * trace.c - write schedtrace lines (format in trace.h).
  */
-#include "shim/trace.h"
+#include "preload/trace.h"
 
 static void mp_trace_field(struct mp_line *ln, const char *name, uint64_t v)
 {

@@ -10,8 +10,8 @@
  * Go's order; the rest are the other mp_stats counters.  Counters are
  * cumulative since start-up (or since fork in a child).
  */
-#ifndef MAXPROCS_SHIM_TRACE_H
-#define MAXPROCS_SHIM_TRACE_H
+#ifndef MAXPROCS_PRELOAD_TRACE_H
+#define MAXPROCS_PRELOAD_TRACE_H
 
 #include <stdint.h>
 #include "sched/sched.h"

@@ -567,10 +567,10 @@ static void preemption_rows(uint64_t slice_ns, int signo, struct figures *fg)
 		print_row("    handler entry -> W runs", s, -1);
 		if (slice_ns == MP_SLICE_DEFAULT_NS)
 			fg->signal_to_run = s;
-	} else {
-		print_row("    minus 2 slices (revoke due at 3)",
-		          latency(FALLBACK_SLICES * slice_ns, R.t_from), -1);
 	}
+	/* Without a signal the holder is revoked at the end of its slice
+	 * (the signal cannot be sent: docs/design.md, "Probes that fail"),
+	 * so the row above is already the revoke's latency. */
 	print_counters();
 }
 

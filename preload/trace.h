@@ -7,8 +7,9 @@
  *     signals=0 revokes=0 overshoot=0us
  *
  * (one line; wrapped here).  The first fields are the ones issue 3 names, in
- * Go's order; the rest are the other mp_stats counters.  Counters are
- * cumulative since start-up (or since fork in a child).
+ * Go's order; the rest are the other counters of sched/counters.def, in the
+ * table's order.  Counters are cumulative since start-up (or since fork in
+ * a child).
  */
 #ifndef MAXPROCS_PRELOAD_TRACE_H
 #define MAXPROCS_PRELOAD_TRACE_H

@@ -25,16 +25,24 @@ struct mp_p {
 	struct mp_m *_Atomic m;        /* owner while RUNNING; meaningless otherwise */
 	_Atomic int tid;               /* owner's tid while RUNNING (for the monitor) */
 	uint32_t id;
-	_Atomic uint64_t enters;       /* written by the owner only */
-	_Atomic uint64_t fast_exits;   /* written by the owner only */
-	/* Second line: slow-path counters, updated with atomic adds. */
-	_Atomic uint64_t slow_exits __attribute__((aligned(MP_CACHELINE)));
-	_Atomic uint64_t handoffs;
-	_Atomic uint64_t retakes;
-	_Atomic uint64_t parks;
-	_Atomic uint64_t preempts;
-	_Atomic uint64_t signal_preempts;
-	_Atomic uint64_t revokes;
+	/* Counters written by the owner only (counters.def, OWNER). */
+#define MP_COUNTER_OWNER(name) _Atomic uint64_t name;
+#define MP_COUNTER_P(name)
+#define MP_COUNTER_SCHED(name)
+#define MP_COUNTER(where, name, ...) MP_COUNTER_##where(name)
+#include "sched/counters.def"
+#undef MP_COUNTER_OWNER
+#undef MP_COUNTER_P
+	/* Second line: slow-path counters (counters.def, P), atomic adds. */
+	struct {
+#define MP_COUNTER_OWNER(name)
+#define MP_COUNTER_P(name) _Atomic uint64_t name;
+#include "sched/counters.def"
+#undef MP_COUNTER_OWNER
+#undef MP_COUNTER_P
+#undef MP_COUNTER_SCHED
+#undef MP_COUNTER
+	} __attribute__((aligned(MP_CACHELINE)));
 	bool in_idle;                  /* in the idle stack; under sched.lock */
 	/* The holder must not be sent the preemption signal: its stack may
 	 * have no room for a signal frame (copied from its M at assign, set
@@ -97,8 +105,16 @@ struct mp_sched {
 	_Atomic uint32_t nthreads;     /* attached Ms */
 	_Atomic uint32_t nheld;        /* Ps RUNNING or SYSCALL */
 	_Atomic uint32_t nheld_hwm;
-	_Atomic uint64_t overshoot_ns;
-	_Atomic uint64_t preempt_signals;
+	/* Process-wide counters (counters.def, SCHED). */
+#define MP_COUNTER_OWNER(name)
+#define MP_COUNTER_P(name)
+#define MP_COUNTER_SCHED(name) _Atomic uint64_t name;
+#define MP_COUNTER(where, name, ...) MP_COUNTER_##where(name)
+#include "sched/counters.def"
+#undef MP_COUNTER_OWNER
+#undef MP_COUNTER_P
+#undef MP_COUNTER_SCHED
+#undef MP_COUNTER
 	_Atomic int preempt_signo;     /* 0: no signal preemption */
 	/* si_value of our preemption signals: a handler tells them from the
 	 * program's own signals of the same number by it. */

@@ -147,8 +147,15 @@ void table_reset(uint32_t n)
 	atomic_store(&mp_sched.nthreads, 0);
 	atomic_store(&mp_sched.nheld, 0);
 	atomic_store(&mp_sched.nheld_hwm, 0);
-	atomic_store(&mp_sched.overshoot_ns, 0);
-	atomic_store(&mp_sched.preempt_signals, 0);
+#define MP_COUNTER_OWNER(name)
+#define MP_COUNTER_P(name)
+#define MP_COUNTER_SCHED(name) atomic_store(&mp_sched.name, 0);
+#define MP_COUNTER(where, name, ...) MP_COUNTER_##where(name)
+#include "sched/counters.def"
+#undef MP_COUNTER_OWNER
+#undef MP_COUNTER_P
+#undef MP_COUNTER_SCHED
+#undef MP_COUNTER
 	atomic_store(&mp_sched.nprocs, n);
 	atomic_store(&mp_sched.ptable_len, n);
 }

@@ -57,17 +57,10 @@ struct mp_stats {
 	uint32_t threads;         /* Ms attached (live threads) */
 	uint32_t waiting;         /* Ms parked waiting for a P */
 	uint32_t running_hwm;     /* most Ps held at once (RUNNING or SYSCALL) */
-	uint64_t enters;          /* enter-syscall + enter-blocking */
-	uint64_t fast_exits;      /* exits that CASed their old P back */
-	uint64_t slow_exits;      /* exits that took another P or parked */
-	uint64_t handoffs;        /* Ps wired to a parked M by another party */
-	uint64_t retakes;         /* SYSCALL Ps taken by the monitor or a waiter */
-	uint64_t parks;           /* times an M slept waiting for a P */
-	uint64_t preempts;        /* Ps given up at a call because of a slice */
-	uint64_t signal_preempts; /* Ps given up in the preemption signal handler */
-	uint64_t revokes;         /* Ps taken from holders blocked outside the table */
-	uint64_t overshoot_ns;    /* CPU time run by Ms whose P had been revoked */
-	uint64_t preempt_signals; /* preemption signals sent by the monitor */
+	/* One field per row of sched/counters.def, in its order. */
+#define MP_COUNTER(where, name, trace, unit, scale, doc) uint64_t name;
+#include "sched/counters.def"
+#undef MP_COUNTER
 	int preempt_signo;        /* signal used for preemption now; 0 = none */
 };
 

@@ -22,20 +22,25 @@ void mp_stats_snapshot(struct mp_stats *st)
 		case P_SYSCALL: st->in_syscall++; break;
 		default:        st->stopped++; break;
 		}
-		st->enters += rd(pp->enters);
-		st->fast_exits += rd(pp->fast_exits);
-		st->slow_exits += rd(pp->slow_exits);
-		st->handoffs += rd(pp->handoffs);
-		st->retakes += rd(pp->retakes);
-		st->parks += rd(pp->parks);
-		st->preempts += rd(pp->preempts);
-		st->signal_preempts += rd(pp->signal_preempts);
-		st->revokes += rd(pp->revokes);
+#define MP_COUNTER_OWNER(name) st->name += rd(pp->name);
+#define MP_COUNTER_P(name) st->name += rd(pp->name);
+#define MP_COUNTER_SCHED(name)
+#define MP_COUNTER(where, name, ...) MP_COUNTER_##where(name)
+#include "sched/counters.def"
+#undef MP_COUNTER_OWNER
+#undef MP_COUNTER_P
+#undef MP_COUNTER_SCHED
 	}
 	st->threads = rd(mp_sched.nthreads);
 	st->waiting = rd(mp_sched.nwaiting);
 	st->running_hwm = rd(mp_sched.nheld_hwm);
-	st->overshoot_ns = rd(mp_sched.overshoot_ns);
-	st->preempt_signals = rd(mp_sched.preempt_signals);
+#define MP_COUNTER_OWNER(name)
+#define MP_COUNTER_P(name)
+#define MP_COUNTER_SCHED(name) st->name = rd(mp_sched.name);
+#include "sched/counters.def"
+#undef MP_COUNTER_OWNER
+#undef MP_COUNTER_P
+#undef MP_COUNTER_SCHED
+#undef MP_COUNTER
 	st->preempt_signo = rd(mp_sched.preempt_signo);
 }

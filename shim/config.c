@@ -59,7 +59,10 @@ static bool mp_config_one(const struct mp_setting *set, const char *value,
 	mp_line_str(&ln, ": accepted: ");
 	mp_line_str(&ln, set->accepted);
 	mp_line_str(&ln, "; using ");
-	if (set->fallback_text)
+	/* A default in words that is not a number (auto) is said as such;
+	 * otherwise the number in force, which may have been computed (the
+	 * CPUs for MAXPROCS). */
+	if (set->fallback_text[0] && (set->fallback_text[0] < '0' || set->fallback_text[0] > '9'))
 		mp_line_str(&ln, set->fallback_text);
 	else
 		mp_line_u64(&ln, fallback);
@@ -68,24 +71,11 @@ static bool mp_config_one(const struct mp_setting *set, const char *value,
 	return false;
 }
 
-static const struct mp_setting mp_setting_procs = {
-	MP_ENV_PROCS, 1, MP_MAXPROCS, "an integer from 1 to 1024", NULL,
-};
-static const struct mp_setting mp_setting_schedtrace = {
-	MP_ENV_SCHEDTRACE, 0, MP_SCHEDTRACE_MAX_MS,
-	"milliseconds from 0 (off) to 3600000", NULL,
-};
-static const struct mp_setting mp_setting_slice = {
-	MP_ENV_SLICE, MP_SLICE_MIN_US, MP_SLICE_MAX_US,
-	"microseconds from 100 to 10000000", NULL,
-};
-static const struct mp_setting mp_setting_debug = {
-	MP_ENV_DEBUG, 0, 1, "0 or 1", NULL,
-};
-static const struct mp_setting mp_setting_preempt_signal = {
-	MP_ENV_PREEMPT_SIGNAL, MP_PREEMPT_SIGNAL_MIN, MP_PREEMPT_SIGNAL_MAX,
-	"auto (SIGURG), off or a real-time signal number from 34 to 64", "auto",
-};
+/* mp_setting_KEY: one per row of shim/settings.def. */
+#define MP_SETTING(key, env, option, shortopt, metavar, lo, hi, dflt, accepted, doc) \
+	static const struct mp_setting mp_setting_##key = { env, lo, hi, accepted, dflt };
+#include "shim/settings.def"
+#undef MP_SETTING
 
 int mp_config_parse(struct mp_config *cfg, const struct mp_env *env,
                     uint32_t default_nprocs, mp_warn_fn warn, void *ctx)
@@ -112,7 +102,7 @@ int mp_config_parse(struct mp_config *cfg, const struct mp_env *env,
 		cfg->schedtrace_ms = v;
 
 	cfg->slice_ns = MP_SLICE_DEFAULT_US * 1000;
-	if (mp_config_one(&mp_setting_slice, env->slice_us,
+	if (mp_config_one(&mp_setting_slice_us, env->slice_us,
 	                  MP_SLICE_DEFAULT_US, warn, ctx, &bad, &v))
 		cfg->slice_ns = v * 1000;
 
@@ -135,9 +125,7 @@ int mp_config_parse(struct mp_config *cfg, const struct mp_env *env,
 
 void mp_env_read(struct mp_env *env)
 {
-	env->procs = getenv(MP_ENV_PROCS);
-	env->schedtrace = getenv(MP_ENV_SCHEDTRACE);
-	env->slice_us = getenv(MP_ENV_SLICE);
-	env->debug = getenv(MP_ENV_DEBUG);
-	env->preempt_signal = getenv(MP_ENV_PREEMPT_SIGNAL);
+#define MP_SETTING(key, name, ...) env->key = getenv(name);
+#include "shim/settings.def"
+#undef MP_SETTING
 }

@@ -8,9 +8,12 @@
  *   MAXPROCS_DEBUG=0|1      one line at start-up and one at exit with the
  *                           settings and counters; unresolved symbols
  *   MAXPROCS_PREEMPT_SIGNAL=auto|off|N
- *                           the real-time signal (34..64) that preempts a
- *                           thread running without calls; auto (default):
- *                           the highest one the program leaves at SIG_DFL
+ *                           the signal that preempts a thread running
+ *                           without calls: auto (default, SIGURG), off, or
+ *                           a real-time signal 34..64
+ *
+ * The rows of shim/settings.def are the source of the names, ranges and
+ * words; this comment is their summary.
  *
  * An unset or empty variable takes its default silently.  A malformed or
  * out-of-range value gives exactly one warning line naming the variable, the
@@ -27,28 +30,34 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "shim/limits.h"
+
+/* mp_KEY_lo, mp_KEY_hi: the range of each row of shim/settings.def. */
+#define MP_SETTING(key, env, option, shortopt, metavar, lo, hi, ...) \
+	enum { mp_##key##_lo = (lo), mp_##key##_hi = (hi) };
+#include "shim/settings.def"
+#undef MP_SETTING
+
+/* Names and bounds by their old names (the table is the source). */
 #define MP_ENV_PROCS "MAXPROCS"
 #define MP_ENV_SCHEDTRACE "MAXPROCS_SCHEDTRACE"
 #define MP_ENV_SLICE "MAXPROCS_SLICE_US"
 #define MP_ENV_DEBUG "MAXPROCS_DEBUG"
 #define MP_ENV_PREEMPT_SIGNAL "MAXPROCS_PREEMPT_SIGNAL"
-
-#define MP_SCHEDTRACE_MAX_MS 3600000ull   /* one hour */
-#define MP_SLICE_MIN_US 100ull            /* below the monitor's resolution */
-#define MP_SLICE_MAX_US 10000000ull       /* 10 s */
+#define MP_SCHEDTRACE_MAX_MS ((uint64_t)mp_schedtrace_hi)
+#define MP_SLICE_MIN_US ((uint64_t)mp_slice_us_lo)
+#define MP_SLICE_MAX_US ((uint64_t)mp_slice_us_hi)
 #define MP_SLICE_DEFAULT_US 10000ull      /* 10 ms, Go's forcePreemptNS */
 #define MP_PREEMPT_SIGNAL_AUTO 0          /* mp_config.preempt_signal values */
 #define MP_PREEMPT_SIGNAL_OFF (-1)
-#define MP_PREEMPT_SIGNAL_MIN 34          /* glibc's SIGRTMIN */
-#define MP_PREEMPT_SIGNAL_MAX 64
+#define MP_PREEMPT_SIGNAL_MIN mp_preempt_signal_lo   /* glibc's SIGRTMIN */
+#define MP_PREEMPT_SIGNAL_MAX mp_preempt_signal_hi
 
 /* Raw values as found in the environment; NULL = unset. */
 struct mp_env {
-	const char *procs;
-	const char *schedtrace;
-	const char *slice_us;
-	const char *debug;
-	const char *preempt_signal;
+#define MP_SETTING(key, ...) const char *key;
+#include "shim/settings.def"
+#undef MP_SETTING
 };
 
 struct mp_config {

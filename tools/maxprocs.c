@@ -47,40 +47,76 @@ enum {
 	EXIT_NOTFOUND = 127,    /* not found */
 };
 
-/* Accepted ranges; they match what the library accepts from the
- * environment, so a value the launcher passes is never warned about. */
-#define PROCS_MIN 1
-#define PROCS_MAX MP_MAXPROCS           /* shim/limits.h */
-#define SCHEDTRACE_MS_MAX 3600000L      /* an hour; 0 turns it off */
-#define SLICE_US_MIN 100L               /* below the monitor's resolution */
-#define SLICE_US_MAX 10000000L          /* 10 s */
-
-struct settings {
-	const char *procs;        /* NULL: leave MAXPROCS as inherited */
-	const char *schedtrace_ms;
-	const char *slice_us;
-	char **argv;              /* PROGRAM [ARGS...] */
+/*
+ * The options that set a library setting: one per row of
+ * shim/settings.def with an option, so the launcher accepts exactly what
+ * the library does (a value it passes is never warned about) and --help
+ * lists them all.
+ */
+struct launcher_option {
+	const char *env, *option, *metavar, *accepted, *dflt, *doc;
+	int shortopt;
+	long lo, hi;
 };
 
-static const char usage_text[] =
-	"usage: maxprocs [-p N|--procs N] [--schedtrace MS] [--slice US] [--] PROGRAM [ARGS...]\n"
-	"Run PROGRAM with at most N of its threads running user code at once.\n"
-	"\n"
-	"  -p, --procs N        number of Ps, 1..1024 (default: MAXPROCS, else the\n"
-	"                       CPUs available to the process)\n"
-	"      --schedtrace MS  print a scheduler trace line on stderr every MS ms\n"
-	"                       (0 = off)\n"
-	"      --slice US       preemption time slice in microseconds (default 10000)\n"
-	"  -h, --help           show this help and exit\n"
-	"  -V, --version        show the version and exit\n"
-	"\n"
-	"maxprocs replaces itself with PROGRAM (same PID, signals and exit status).\n"
-	"Exits 2 for bad arguments, 125 if maxprocs fails, 126/127 if PROGRAM\n"
-	"cannot be run/found.\n"
-	"See maxprocs(1).\n";
+static const struct launcher_option options[] = {
+#define MP_SETTING(key, env, option, shortopt, metavar, lo, hi, dflt, accepted, doc) \
+	{ env, option, metavar, accepted, dflt, doc, shortopt, lo, hi },
+#include "shim/settings.def"
+#undef MP_SETTING
+};
+#define NOPTIONS (sizeof options / sizeof options[0])
 
-static const char accepted_options[] =
-	"accepted: -p N, --procs N, --schedtrace MS, --slice US, -h, -V";
+struct settings {
+	const char *value[NOPTIONS];   /* NULL: leave the variable as inherited */
+	char **argv;                   /* PROGRAM [ARGS...] */
+};
+
+static void usage(FILE *out)
+{
+	fputs("usage: maxprocs [OPTION...] [--] PROGRAM [ARGS...]\n"
+	      "Run PROGRAM with at most N of its threads running user code at once.\n\n",
+	      out);
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		const struct launcher_option *o = &options[i];
+		char left[64];
+		if (!*o->option)
+			continue;
+		if (o->shortopt)
+			snprintf(left, sizeof left, "-%c, --%s %s", o->shortopt, o->option, o->metavar);
+		else
+			snprintf(left, sizeof left, "    --%s %s", o->option, o->metavar);
+		fprintf(out, "  %-20s %s\n  %-20s %s; sets %s\n", left, o->doc, "",
+		        o->accepted, o->env);
+	}
+	fputs("  -h, --help           show this help and exit\n"
+	      "  -V, --version        show the version and exit\n\n"
+	      "maxprocs replaces itself with PROGRAM (same PID, signals and exit status).\n"
+	      "Exits 2 for bad arguments, 125 if maxprocs fails, 126/127 if PROGRAM\n"
+	      "cannot be run/found.\n\nThe library reads (a bad value: one warning, then the default):\n",
+	      out);
+	for (size_t i = 0; i < NOPTIONS; i++)
+		fprintf(out, "  %-24s %s\n  %-24s %s\n", options[i].env, options[i].doc, "",
+		        options[i].accepted);
+	fputs("See maxprocs(1).\n", out);
+}
+
+/* "-p N, --procs N, --schedtrace MS, ..., -h, -V" for error lines. */
+static const char *accepted_options(void)
+{
+	static char buf[256];
+	size_t n = 0;
+	for (size_t i = 0; i < NOPTIONS && n < sizeof buf - 64; i++) {
+		const struct launcher_option *o = &options[i];
+		if (!*o->option)
+			continue;
+		if (o->shortopt)
+			n += (size_t)snprintf(buf + n, sizeof buf - n, "-%c %s, ", o->shortopt, o->metavar);
+		n += (size_t)snprintf(buf + n, sizeof buf - n, "--%s %s, ", o->option, o->metavar);
+	}
+	snprintf(buf + n, sizeof buf - n, "-h, -V");
+	return buf;
+}
 
 /* One line naming the bad value and what is accepted, then exit 2. */
 __attribute__((format(printf, 1, 2), noreturn))
@@ -121,34 +157,45 @@ static void check_value(const char *opt, const char *val, long min, long max)
 
 static void parse_args(int argc, char **argv, struct settings *set)
 {
-	enum { OPT_SCHEDTRACE = 256, OPT_SLICE };
-	static const struct option longopts[] = {
-		{ "procs",      required_argument, NULL, 'p' },
-		{ "schedtrace", required_argument, NULL, OPT_SCHEDTRACE },
-		{ "slice",      required_argument, NULL, OPT_SLICE },
-		{ "help",       no_argument,       NULL, 'h' },
-		{ "version",    no_argument,       NULL, 'V' },
-		{ NULL, 0, NULL, 0 },
-	};
+	enum { OPT_FIRST = 256 };   /* long-only options: OPT_FIRST + row */
+	struct option longopts[NOPTIONS + 3];
 	/* '+': stop at PROGRAM, so its own options stay its own.
 	 * ':': report a missing value as ':' rather than '?'. */
-	static const char optstring[] = "+:p:hV";
+	char optstring[8 + 2 * NOPTIONS] = "+:hV";
+	size_t nl = 0, ns = strlen(optstring);
 	int c;
+
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		const struct launcher_option *o = &options[i];
+		if (!*o->option)
+			continue;
+		longopts[nl++] = (struct option){ o->option, required_argument, NULL,
+		                                  o->shortopt ? o->shortopt : OPT_FIRST + (int)i };
+		if (o->shortopt) {
+			optstring[ns++] = (char)o->shortopt;
+			optstring[ns++] = ':';
+		}
+	}
+	optstring[ns] = '\0';
+	longopts[nl++] = (struct option){ "help", no_argument, NULL, 'h' };
+	longopts[nl++] = (struct option){ "version", no_argument, NULL, 'V' };
+	longopts[nl] = (struct option){ NULL, 0, NULL, 0 };
 
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, optstring, longopts, NULL)) != -1) {
+		size_t row = NOPTIONS;
+		if (c >= OPT_FIRST)
+			row = (size_t)(c - OPT_FIRST);
+		for (size_t i = 0; i < NOPTIONS && row == NOPTIONS; i++)
+			if (options[i].shortopt && options[i].shortopt == c)
+				row = i;
+		if (row < NOPTIONS) {
+			set->value[row] = optarg;
+			continue;
+		}
 		switch (c) {
-		case 'p':
-			set->procs = optarg;
-			break;
-		case OPT_SCHEDTRACE:
-			set->schedtrace_ms = optarg;
-			break;
-		case OPT_SLICE:
-			set->slice_us = optarg;
-			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			usage(stdout);
 			exit(fflush(stdout) == 0 ? 0 : EXIT_LAUNCHER);
 		case 'V':
 			puts("maxprocs " MP_VERSION);
@@ -158,20 +205,23 @@ static void parse_args(int argc, char **argv, struct settings *set)
 			          "--help')", argv[optind - 1]);
 		default:
 			if (optopt != 0)
-				die_usage("unknown option '-%c'; %s", optopt,
-				          accepted_options);
-			die_usage("unknown option '%s'; %s", argv[optind - 1],
-			          accepted_options);
+				die_usage("unknown option '-%c'; accepted: %s", optopt,
+				          accepted_options());
+			die_usage("unknown option '%s'; accepted: %s", argv[optind - 1],
+			          accepted_options());
 		}
 	}
-	if (set->procs)
-		check_value("-p/--procs", set->procs, PROCS_MIN, PROCS_MAX);
-	if (set->schedtrace_ms)
-		check_value("--schedtrace", set->schedtrace_ms, 0,
-		            SCHEDTRACE_MS_MAX);
-	if (set->slice_us)
-		check_value("--slice", set->slice_us, SLICE_US_MIN,
-		            SLICE_US_MAX);
+	for (size_t i = 0; i < NOPTIONS; i++) {
+		const struct launcher_option *o = &options[i];
+		char name[48];
+		if (!set->value[i])
+			continue;
+		if (o->shortopt)
+			snprintf(name, sizeof name, "-%c/--%s", o->shortopt, o->option);
+		else
+			snprintf(name, sizeof name, "--%s", o->option);
+		check_value(name, set->value[i], o->lo, o->hi);
+	}
 	if (optind >= argc)
 		die_usage("missing PROGRAM to run (usage: maxprocs [-p N] [--] "
 		          "PROGRAM [ARGS...])");
@@ -350,8 +400,7 @@ int main(int argc, char **argv)
 		return EXIT_LAUNCHER;
 	}
 	set_preload(library);
-	set_env("MAXPROCS", set.procs);
-	set_env("MAXPROCS_SCHEDTRACE", set.schedtrace_ms);
-	set_env("MAXPROCS_SLICE_US", set.slice_us);
+	for (size_t i = 0; i < NOPTIONS; i++)
+		set_env(options[i].env, set.value[i]);
 	return exec_program(set.argv);
 }

@@ -24,31 +24,37 @@ static int self_pidfd = -1;   /* in the private table: the way back to the progr
 
 int mp_proctask_private_fds(bool need_borrow)
 {
-	long pfd = mp_raw_syscall(SYS_pidfd_open, mp_raw_getpid(), 0, 0);
-	if (pfd < 0 && need_borrow)
-		return (int)pfd;
+	(void)need_borrow;
 	/* Unshare and close every descriptor in one call (Linux 5.9): the new
 	 * table never holds a reference to the program's files, so a pipe the
-	 * program closes still reads EOF at once. */
-	long r = mp_raw_syscall(SYS_close_range, pfd >= 0 ? pfd + 1 : 0, ~0u,
-	                        CLOSE_RANGE_UNSHARE);
-	if (r < 0) {
-		if (pfd >= 0)
-			mp_raw_syscall(SYS_close, pfd, 0, 0);
+	 * program closes still reads EOF at once.  Only then open anything:
+	 * a descriptor opened before would stay in the program's table. */
+	long r = mp_raw_syscall(SYS_close_range, 0, ~0u, CLOSE_RANGE_UNSHARE);
+	if (r < 0)
 		return (int)r;
-	}
-	/* The copy of the table still holds fds below the pidfd: drop them. */
-	if (pfd > 0)
-		mp_raw_syscall(SYS_close_range, 0, pfd - 1, 0);
-	self_pidfd = (int)pfd;
+	long pfd = mp_raw_syscall(SYS_pidfd_open, mp_raw_getpid(), 0, 0);
+	self_pidfd = pfd < 0 ? -1 : (int)pfd;
 	return 0;
+}
+
+/* Without a pidfd (a seccomp filter may deny it): open the program's
+ * descriptor anew through /proc (same file, a new open description). */
+static int reopen_through_proc(int fd)
+{
+	char path[32] = "/proc/self/fd/";
+	size_t n = strlen(path);
+	if (fd < 0 || fd > 9)
+		return -EBADF;
+	path[n++] = (char)('0' + fd);
+	path[n] = 0;
+	return (int)mp_raw_syscall6(SYS_openat, AT_FDCWD, (long)path,
+	                            O_WRONLY | O_CLOEXEC | O_NOCTTY, 0, 0, 0);
 }
 
 int mp_proctask_borrow_fd(int fd)
 {
-	if (self_pidfd < 0)
-		return -EBADF;
-	long got = mp_raw_syscall(SYS_pidfd_getfd, self_pidfd, fd, 0);
+	long got = self_pidfd >= 0 ? mp_raw_syscall(SYS_pidfd_getfd, self_pidfd, fd, 0)
+	                           : reopen_through_proc(fd);
 	if (got < 0)
 		return (int)got;
 	if (got != fd) {

@@ -22,10 +22,11 @@ struct mp_task_info {
 };
 
 /* Give the calling thread a descriptor table of its own, empty but for a
- * pidfd of our process, through which mp_proctask_borrow_fd reaches the
- * program's descriptors.  need_borrow: fail if that pidfd cannot be had.
- * 0, or -errno when the kernel cannot (the caller must then not probe: a
- * probe would take the program's lowest free descriptor). */
+ * pidfd of our process (opened after the unshare, so never in the
+ * program's table), through which mp_proctask_borrow_fd reaches the
+ * program's descriptors (or /proc/self/fd without one).  need_borrow is
+ * unused today.  0, or -errno when the kernel cannot (the caller must then
+ * not probe: a probe would take the program's lowest free descriptor). */
 int mp_proctask_private_fds(bool need_borrow);
 
 /* Make fd in the private table a copy of the program's fd (for a trace

@@ -10,6 +10,7 @@
  *   lowfd    probes under way must never take the program's lowest free
  *            descriptor: open() returns the same number every time
  */
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/filter.h>
 #include <linux/seccomp.h>
@@ -107,6 +108,20 @@ static int hide_proc(void)
 	return 0;
 }
 
+/* Entries of /proc/self/fd (the one opendir holds included): the library
+ * must leave no descriptor of its own in the program's table. */
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+	if (!d)
+		return -1;
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
 static void *opener(void *arg)
 {
 	int *violations = arg, expect = open("/dev/null", O_RDONLY);
@@ -135,7 +150,9 @@ int main(int argc, char **argv)
 	if (!strcmp(mode, "lowfd")) {
 		pthread_t b, o;
 		int violations = 0;
-		it_create(&b, it_spinner, NULL);
+		it_create(&b, it_spinner, NULL);   /* the monitor starts here */
+		it_sleep_ms(50);
+		printf("descriptors open: %d\n", open_fds());
 		it_create(&o, opener, &violations);
 		blocked_holder_rounds(200);
 		stop = it_spinners_stop = 1;

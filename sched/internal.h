@@ -22,8 +22,9 @@ struct mp_m;
 struct mp_p {
 	/* First line: what the owner touches on the fast path. */
 	_Atomic uint64_t word;
-	struct mp_m *_Atomic m;        /* owner while RUNNING; meaningless otherwise */
-	_Atomic int tid;               /* owner's tid while RUNNING (for the monitor) */
+	_Atomic int32_t mslot;         /* owner's M slot while RUNNING; meaningless otherwise */
+	_Atomic int tid;               /* owner's (pid, tid) while RUNNING (for the monitor) */
+	_Atomic int pid;
 	uint32_t id;
 	/* Counters written by the owner only (counters.def, OWNER). */
 #define MP_COUNTER_OWNER(name) _Atomic uint64_t name;
@@ -61,7 +62,7 @@ struct mp_p {
  * hands it a P under sched.lock.
  */
 struct mp_m {
-	struct mp_p *p;          /* the P held (RUNNING, pp->m == this) or 0 */
+	struct mp_p *p;          /* the P held (RUNNING, owned by this M's slot) or 0 */
 	struct mp_p *oldp;       /* the P left in SYSCALL at enter, or 0 */
 	uint64_t pword;          /* the P word this M last stored: its next CAS's expectation */
 	uint32_t depth;          /* > 0: inside a wrapped call or scheduler code */
@@ -70,16 +71,62 @@ struct mp_m {
 	bool sig_unsafe;         /* its stack may not take a signal frame */
 	bool disowned;           /* TLS shared with another task: never an M again */
 	int tid;
+	int32_t slot;            /* its M slot in the table while attached (mslot()) */
+};
 
+/*
+ * An M slot: what other parties need of an M — its futex, the P handed to
+ * it, its place in the wait queue, the monitor's revoke — kept in the
+ * table (indices only, no pointer into anybody's TLS), so the table can
+ * later live in memory shared by a process tree.  The slot is the M's
+ * while it is attached (taken at attach, returned at detach).
+ */
+#define MP_MAX_MS 16384          /* Ms attached at once; more run uncapped */
+
+struct mp_mslot {
 	_Atomic uint32_t park;   /* futex: 0 = waiting, 1 = woken (nextp set or shutdown) */
-	struct mp_p *nextp;      /* P handed to this M while parked; under sched.lock */
+	int32_t nextp;           /* P handed while parked (-1: none); under sched.lock */
+	int32_t qnext;           /* next slot in the wait queue (-1: last); under lock */
+	int32_t free_next;       /* next free slot (-1: last); under lock */
+	int32_t pid, tid;        /* the M's thread, while in use */
+	bool in_use, queued;     /* under sched.lock */
+	bool sig_unsafe;         /* the M's, copied to each P it is given */
 	uint64_t nextword;       /* the word the hander stored in nextp */
-	struct mp_m *qnext;      /* FIFO link of the wait queue; under sched.lock */
-	bool queued;             /* in the wait queue; under sched.lock */
 	_Atomic int revoked;     /* the monitor took our P while we were blocked */
 	_Atomic int64_t revoke_cpu_ns; /* our CPU clock when it did */
-	int revoke_slot;         /* monitor's slot watching us; under sched.lock */
+	int revoke_slot;         /* monitor's record watching us; under sched.lock */
 };
+
+/*
+ * The tables, behind a pointer (mp_tab): static memory today, a shared
+ * mapping later.  The futex scope goes with the memory: private for a
+ * table only this process maps.
+ */
+struct mp_table {
+	struct mp_p p[MP_MAXPROCS];
+	struct mp_mslot m[MP_MAX_MS];
+	int32_t mfree;           /* first free slot (-1: none); under sched.lock */
+	bool futex_shared;       /* FUTEX_PRIVATE_FLAG unless shared */
+};
+
+extern struct mp_table *mp_tab;
+#define mp_allp (mp_tab->p)
+
+static inline struct mp_mslot *mslot(int32_t i) { return &mp_tab->m[i]; }
+
+static inline int mp_sched_futex_wait(_Atomic uint32_t *w, uint32_t expect)
+{
+	return (int)mp_raw_syscall6(SYS_futex, (long)w,
+	        mp_tab->futex_shared ? FUTEX_WAIT : FUTEX_WAIT | FUTEX_PRIVATE_FLAG,
+	        expect, 0, 0, 0);
+}
+
+static inline int mp_sched_futex_wake(_Atomic uint32_t *w)
+{
+	return (int)mp_raw_syscall6(SYS_futex, (long)w,
+	        mp_tab->futex_shared ? FUTEX_WAKE : FUTEX_WAKE | FUTEX_PRIVATE_FLAG,
+	        1, 0, 0, 0);
+}
 
 extern __thread struct mp_m mp_self __attribute__((tls_model("initial-exec")));
 
@@ -120,7 +167,7 @@ struct mp_sched {
 	 * program's own signals of the same number by it. */
 	uintptr_t preempt_cookie;
 	uint32_t pidle[MP_MAXPROCS];   /* idle stack of P ids; under lock */
-	struct mp_m *qhead, *qtail;    /* FIFO of parked Ms; under lock */
+	int32_t qhead, qtail;          /* FIFO of parked M slots (-1: empty); under lock */
 	struct mp_revoked revoked[MP_MAXPROCS]; /* under lock */
 	_Atomic uint32_t nrevoked;     /* slots in use; written under lock */
 
@@ -135,26 +182,27 @@ struct mp_sched {
 	int pid;
 };
 
-extern struct mp_p mp_allp[MP_MAXPROCS];
 extern struct mp_sched mp_sched;
 
 /* ---- the wait queue (waitq.c) ------------------------------------------
  * The FIFO of parked Ms: the seam where another policy can go.  Under
  * sched.lock; nwaiting (readable without the lock) follows it. */
-void waitq_push_locked(struct mp_m *mp);
-struct mp_m *waitq_pop_locked(void);
-void waitq_remove_locked(struct mp_m *mp);
-static inline bool waitq_empty_locked(void) { return mp_sched.qhead == NULL; }
+void waitq_push_locked(int32_t slot);
+struct mp_mslot *waitq_pop_locked(void);
+void waitq_remove_locked(int32_t slot);
+static inline bool waitq_empty_locked(void) { return mp_sched.qhead < 0; }
 
 /* ---- internal functions, by file ---------------------------------------- */
 /* p.c */
-uint64_t p_assign_locked(struct mp_p *pp, struct mp_m *mp);
+uint64_t p_assign_locked(struct mp_p *pp, int32_t slot);
 struct mp_p *pidle_pop_locked(void);
 void pidle_remove_locked(struct mp_p *pp);
 void mp_p_put_locked(struct mp_p *pp);
 void mp_retake_locked(struct mp_p *pp);
 void steal_blocking_locked(void);
 void table_reset(uint32_t n);
+int32_t mslot_alloc_locked(int tid);
+void mslot_free_locked(int32_t slot);
 /* park.c */
 void wire(struct mp_m *mp, struct mp_p *pp, uint64_t w);
 void notice_revoked_locked(struct mp_m *mp);

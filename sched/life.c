@@ -18,9 +18,12 @@
 #define relaxed memory_order_relaxed
 #define acquire memory_order_acquire
 #define release memory_order_release
-struct mp_p mp_allp[MP_MAXPROCS];
+/* The tables: static memory today (a shared mapping later: see
+ * struct mp_table). */
+static struct mp_table mp_table_static;
+struct mp_table *mp_tab = &mp_table_static;
 struct mp_sched mp_sched;
-__thread struct mp_m mp_self __attribute__((tls_model("initial-exec")));
+__thread struct mp_m mp_self __attribute__((tls_model("initial-exec"))) = { .slot = -1 };
 
 #define relaxed memory_order_relaxed
 #define acquire memory_order_acquire
@@ -93,7 +96,10 @@ void mp_sched_fork_child(void)
 		return;
 	mp->tid = mp_raw_gettid();
 	mp->p = mp->oldp = NULL;
-	atomic_store(&mp->revoked, 0);
+	mp_lock(&mp_sched.lock);
+	mp->slot = mslot_alloc_locked(mp->tid);   /* the fresh table's first slot */
+	mslot(mp->slot)->sig_unsafe = mp->sig_unsafe;
+	mp_unlock(&mp_sched.lock);
 	atomic_store(&mp_sched.nthreads, 1);
 	if (mp->depth == 0 || !mp->acting) {
 		mp->depth++;
@@ -112,11 +118,11 @@ void mp_sched_shutdown(void)
 	atomic_store(&mp_sched.active, 0);
 	/* Parked Ms wake with no P and run on uncapped: after fini every call
 	 * passes straight through. */
-	struct mp_m *mw;
+	struct mp_mslot *mw;
 	while ((mw = waitq_pop_locked()) != NULL) {
-		mw->nextp = NULL;
-		atomic_store_explicit(&mw->park, 1, release);   /* pairs with park_locked's acquire: nextp = NULL is seen */
-		mp_futex_wake((const uint32_t *)&mw->park, 1);
+		mw->nextp = -1;
+		atomic_store_explicit(&mw->park, 1, release);   /* pairs with park_locked's acquire: nextp = -1 is seen */
+		mp_sched_futex_wake(&mw->park);
 	}
 	mp_unlock(&mp_sched.lock);
 }

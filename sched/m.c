@@ -35,13 +35,23 @@ static void m_attach(bool reserved)
 	}
 	mp->depth++;
 	mp->tid = mp_raw_gettid();
-	mp->attached = true;
 	mp->acting = false;
 	mp->p = mp->oldp = NULL;
-	atomic_store(&mp->revoked, 0);
+	mp_lock(&mp_sched.lock);
+	mp->slot = mslot_alloc_locked(mp->tid);
+	if (mp->slot < 0) {
+		/* No slot left: this thread runs uncapped (fail open). */
+		mp_unlock(&mp_sched.lock);
+		if (reserved)
+			nthreads_dec();
+		sfence();
+		mp->depth--;
+		return;
+	}
+	mslot(mp->slot)->sig_unsafe = mp->sig_unsafe;
+	mp->attached = true;
 	if (!reserved)
 		atomic_fetch_add(&mp_sched.nthreads, 1);
-	mp_lock(&mp_sched.lock);
 	park_locked(mp);
 	sfence();
 	mp->depth--;
@@ -74,16 +84,17 @@ void mp_m_detach(void)
 	mp->depth++;
 	mp_lock(&mp_sched.lock);
 	mp_check_m(mp, "mp_m_detach");
-	if (mp->queued) {
+	struct mp_mslot *ms = mslot(mp->slot);
+	if (ms->queued) {
 		/* Leaving while in the queue (no path does today: parked Ms
 		 * block signals; kept so that no exit can leave a dangling
-		 * link into this thread's TLS). */
-		waitq_remove_locked(mp);
-	} else if (!mp->p && atomic_load_explicit(&mp->park, acquire) && mp->nextp) {   /* acquire: the hander's nextp */
+		 * link in the queue). */
+		waitq_remove_locked(mp->slot);
+	} else if (!mp->p && atomic_load_explicit(&ms->park, acquire) && ms->nextp >= 0) {   /* acquire: the hander's nextp */
 		/* Handed a P while leaving a park it never finished. */
-		wire(mp, mp->nextp, mp->nextword);
+		wire(mp, &mp_allp[ms->nextp], ms->nextword);
 		atomic_store(&mp->p->waking, false);
-		mp->nextp = NULL;
+		ms->nextp = -1;
 	}
 	if (mp->p) {
 		release_locked(mp);
@@ -96,7 +107,9 @@ void mp_m_detach(void)
 			mp_p_put_locked(pp);
 		mp->oldp = NULL;
 	}
-	MP_CHECK(!mp->queued, "mp_m_detach", "leaving while in the queue", mp->tid, 0);
+	MP_CHECK(!ms->queued, "mp_m_detach", "leaving while in the queue", mp->tid, 0);
+	mslot_free_locked(mp->slot);
+	mp->slot = -1;
 	mp->attached = false;
 	mp->acting = false;
 	mp_unlock(&mp_sched.lock);
@@ -127,6 +140,8 @@ void mp_m_set_signal_ok(bool ok)
 {
 	struct mp_m *mp = &mp_self;
 	mp->sig_unsafe = !ok;
+	if (mp->attached)
+		mslot(mp->slot)->sig_unsafe = !ok;
 	if (mp->p)
 		atomic_store_explicit(&mp->p->sig_unsafe, !ok, relaxed);
 }

@@ -23,16 +23,19 @@
  * idle stack) to mp as RUNNING.  Returns the word stored, which mp will
  * expect in its next CAS.
  */
-uint64_t p_assign_locked(struct mp_p *pp, struct mp_m *mp)
+uint64_t p_assign_locked(struct mp_p *pp, int32_t slot)
 {
+	const struct mp_mslot *ms = mslot(slot);
 	uint64_t w = atomic_load_explicit(&pp->word, relaxed);
 	check_lock_held("p_assign_locked");
 	MP_CHECK(pw_state(w) == P_IDLE && !pp->in_idle, "p_assign_locked",
 	         "P not claimed idle", pp->id, pw_state(w));
+	MP_CHECK(ms->in_use, "p_assign_locked", "M slot not in use", pp->id, slot);
 	/* relaxed: published by the release store of the word below */
-	atomic_store_explicit(&pp->m, mp, relaxed);
-	atomic_store_explicit(&pp->tid, mp->tid, relaxed);
-	atomic_store_explicit(&pp->sig_unsafe, mp->sig_unsafe, relaxed);
+	atomic_store_explicit(&pp->mslot, slot, relaxed);
+	atomic_store_explicit(&pp->pid, ms->pid, relaxed);
+	atomic_store_explicit(&pp->tid, ms->tid, relaxed);
+	atomic_store_explicit(&pp->sig_unsafe, ms->sig_unsafe, relaxed);
 	uint64_t nw = pw_next_gen(w, P_RUNNING);
 	p_store_locked(pp, nw, "p_assign_locked");   /* publishes m and tid */
 	return nw;
@@ -80,15 +83,16 @@ void mp_p_put_locked(struct mp_p *pp)
 		p_store_locked(pp, pw_next_gen(w, P_STOPPED), "mp_p_put_locked");
 		return;
 	}
-	struct mp_m *mw = atomic_load_explicit(&mp_sched.active, relaxed) ? waitq_pop_locked() : NULL;
+	struct mp_mslot *mw = atomic_load_explicit(&mp_sched.active, relaxed) ? waitq_pop_locked() : NULL;
 	if (mw) {
+		int32_t slot = (int32_t)(mw - mp_tab->m);
 		atomic_store_explicit(&pp->waking, true, relaxed);   /* published with the word */
-		mw->nextword = p_assign_locked(pp, mw);   /* release: publishes waking */
-		mw->nextp = pp;
+		mw->nextword = p_assign_locked(pp, slot);   /* release: publishes waking */
+		mw->nextp = (int32_t)pp->id;
 		count(&pp->handoffs);
 		atomic_store_explicit(&mw->park, 1, release);  /* pairs with park_locked's acquire */
-		if (mw != &mp_self)
-			mp_futex_wake((const uint32_t *)&mw->park, 1);
+		if (slot != mp_self.slot || !mp_self.attached)
+			mp_sched_futex_wake(&mw->park);
 		return;
 	}
 	MP_CHECK(waitq_empty_locked() || !atomic_load(&mp_sched.active),
@@ -140,7 +144,14 @@ void table_reset(uint32_t n)
 		mp_allp[i].in_idle = true;
 	}
 	atomic_store(&mp_sched.npidle, n);
-	mp_sched.qhead = mp_sched.qtail = NULL;
+	mp_sched.qhead = mp_sched.qtail = -1;
+	/* Every M slot free, in index order. */
+	memset(mp_tab->m, 0, sizeof mp_tab->m);
+	for (int32_t i = 0; i < MP_MAX_MS; i++) {
+		mp_tab->m[i].free_next = i + 1 < MP_MAX_MS ? i + 1 : -1;
+		mp_tab->m[i].nextp = mp_tab->m[i].qnext = -1;
+	}
+	mp_tab->mfree = 0;
 	memset(mp_sched.revoked, 0, sizeof mp_sched.revoked);
 	atomic_store(&mp_sched.nrevoked, 0);
 	atomic_store(&mp_sched.nwaiting, 0);
@@ -158,4 +169,36 @@ void table_reset(uint32_t n)
 #undef MP_COUNTER
 	atomic_store(&mp_sched.nprocs, n);
 	atomic_store(&mp_sched.ptable_len, n);
+}
+
+/* An M slot for a thread becoming an M (-1: none left: it stays uncapped). */
+int32_t mslot_alloc_locked(int tid)
+{
+	int32_t i = mp_tab->mfree;
+	check_lock_held("mslot_alloc_locked");
+	if (i < 0)
+		return -1;
+	struct mp_mslot *ms = mslot(i);
+	mp_tab->mfree = ms->free_next;
+	ms->free_next = -1;
+	ms->in_use = true;
+	ms->queued = false;
+	ms->qnext = ms->nextp = -1;
+	ms->pid = mp_sched.pid;
+	ms->tid = tid;
+	atomic_store_explicit(&ms->park, 0, relaxed);
+	atomic_store_explicit(&ms->revoked, 0, relaxed);
+	return i;
+}
+
+void mslot_free_locked(int32_t slot)
+{
+	struct mp_mslot *ms = mslot(slot);
+	check_lock_held("mslot_free_locked");
+	MP_CHECK(ms->in_use && !ms->queued, "mslot_free_locked", "slot not in use or queued",
+	         slot, ms->queued);
+	ms->in_use = false;
+	ms->tid = 0;
+	ms->free_next = mp_tab->mfree;
+	mp_tab->mfree = slot;
 }

@@ -24,7 +24,7 @@ void wire(struct mp_m *mp, struct mp_p *pp, uint64_t w)
 	MP_CHECK(mp->p == NULL, "wire", "M already holds a P",
 	         mp->p ? (long)mp->p->id : -1, pp->id);
 	MP_CHECK(pw_gen(atomic_load(&pp->word)) == pw_gen(w) &&
-	         atomic_load_explicit(&pp->m, relaxed) == mp,
+	         atomic_load_explicit(&pp->mslot, relaxed) == mp->slot,
 	         "wire", "P not assigned to this M", pp->id, pw_state(w));
 	mp->pword = w;
 	sfence();
@@ -38,19 +38,20 @@ void wire(struct mp_m *mp, struct mp_p *pp, uint64_t w)
  */
 void notice_revoked_locked(struct mp_m *mp)
 {
+	struct mp_mslot *ms = mslot(mp->slot);
 	check_lock_held("notice_revoked_locked");
-	MP_CHECK(atomic_load(&mp->revoked), "notice_revoked_locked",
+	MP_CHECK(atomic_load(&ms->revoked), "notice_revoked_locked",
 	         "P lost but not revoked", mp->p ? (long)mp->p->id : -1, 0);
 	int64_t now = mp_raw_clock_ns(CLOCK_THREAD_CPUTIME_ID);
-	int64_t at = atomic_load_explicit(&mp->revoke_cpu_ns, relaxed);
+	int64_t at = atomic_load_explicit(&ms->revoke_cpu_ns, relaxed);
 	if (at >= 0 && now > at)
 		atomic_fetch_add(&mp_sched.overshoot_ns, (uint64_t)(now - at));
-	struct mp_revoked *rv = &mp_sched.revoked[mp->revoke_slot];
+	struct mp_revoked *rv = &mp_sched.revoked[ms->revoke_slot];
 	if (rv->tid == mp->tid) {
 		rv->tid = 0;
 		atomic_fetch_sub(&mp_sched.nrevoked, 1);
 	}
-	atomic_store(&mp->revoked, 0);
+	atomic_store(&ms->revoked, 0);
 	mp->p = NULL;
 }
 
@@ -90,9 +91,10 @@ void park_locked(struct mp_m *mp)
 {
 	check_lock_held("park_locked");
 	MP_CHECK(mp->p == NULL, "park_locked", "M holds a P", mp->p ? (long)mp->p->id : -1, 0);
+	struct mp_mslot *ms = mslot(mp->slot);
 	struct mp_p *pp = pidle_pop_locked();
 	if (pp) {
-		uint64_t w = p_assign_locked(pp, mp);
+		uint64_t w = p_assign_locked(pp, mp->slot);
 		mp_unlock(&mp_sched.lock);
 		wire(mp, pp, w);
 		return;
@@ -101,9 +103,9 @@ void park_locked(struct mp_m *mp)
 		mp_unlock(&mp_sched.lock);
 		return;
 	}
-	atomic_store_explicit(&mp->park, 0, relaxed);
-	mp->nextp = NULL;
-	waitq_push_locked(mp);   /* nwaiting++ seq_cst: pairs with enter_blocking's load */
+	atomic_store_explicit(&ms->park, 0, relaxed);
+	ms->nextp = -1;
+	waitq_push_locked(mp->slot);   /* nwaiting++ seq_cst: pairs with enter_blocking's load */
 	steal_blocking_locked();
 	bool wake_monitor = atomic_load(&mp_sched.mon_sleeping);
 	uint64_t oldmask;
@@ -113,14 +115,13 @@ void park_locked(struct mp_m *mp)
 		mp_monitor_wake();
 	/* acquire: pairs with the hander's release of park, so nextp and
 	 * nextword, written before it under the lock, are seen here. */
-	while (atomic_load_explicit(&mp->park, acquire) == 0)
-		mp_futex_wait((const uint32_t *)&mp->park, 0, NULL);
-	MP_CHECK(!mp->queued, "park_locked", "woken but still in the queue",
-	         mp->nextp ? (long)mp->nextp->id : -1, 0);
-	pp = mp->nextp;
+	while (atomic_load_explicit(&ms->park, acquire) == 0)
+		mp_sched_futex_wait(&ms->park, 0);
+	MP_CHECK(!ms->queued, "park_locked", "woken but still in the queue", ms->nextp, 0);
+	pp = ms->nextp >= 0 ? &mp_allp[ms->nextp] : NULL;
 	if (pp) {
 		count(&pp->parks);
-		wire(mp, pp, mp->nextword);
+		wire(mp, pp, ms->nextword);
 		atomic_store(&pp->waking, false);
 	}
 	/* Only now: a handler that ran between the wake-up and the wire would

@@ -84,14 +84,15 @@ void mp_preempt_signal(void)
  * mp_revoke: take P pp (seen as word w, RUNNING) from its holder, which the
  * monitor found blocked in the kernel outside the table, and hand it on.
  * The holder still has m.p == pp; the new gen makes its next CAS fail, and
- * mp->revoked tells it why.  Returns false if the word moved meanwhile or
+ * its slot's revoked tells it why.  Returns false if the word moved meanwhile or
  * no slot is free to watch the holder.
  */
 bool mp_revoke(struct mp_p *pp, uint64_t w, int64_t cpu_ns)
 {
 	mp_lock(&mp_sched.lock);
 	uint64_t cur = atomic_load(&pp->word);
-	struct mp_m *mv = atomic_load_explicit(&pp->m, relaxed);
+	int32_t mslot_i = atomic_load_explicit(&pp->mslot, relaxed);
+	struct mp_mslot *mv = mslot_i >= 0 && mslot_i < MP_MAX_MS ? mslot(mslot_i) : NULL;
 	int slot = -1;
 	for (int i = 0; i < MP_MAXPROCS; i++)
 		if (mp_sched.revoked[i].tid == 0) {
@@ -99,7 +100,7 @@ bool mp_revoke(struct mp_p *pp, uint64_t w, int64_t cpu_ns)
 			break;
 		}
 	if (pw_state(cur) != P_RUNNING || (cur & ~PW_FLAGS_MASK) != (w & ~PW_FLAGS_MASK) ||
-	    slot < 0 || !mv || atomic_load(&pp->waking)) {
+	    slot < 0 || !mv || !mv->in_use || atomic_load(&pp->waking)) {
 		mp_unlock(&mp_sched.lock);
 		return false;
 	}

@@ -53,7 +53,7 @@ void mp_throw(const char *fn, const char *what, long a, long b)
  * The invariant "m.p is never stale": an M's p is 0, or a P in RUNNING whose
  * m is this M and whose gen is the one the M was wired with.  The single
  * exception is a P the monitor revoked from an M blocked outside the table:
- * the gen moved on and mp->revoked says so; the M finds out at its next
+ * the gen moved on and the M slot's revoked says so; the M finds out at its next
  * entry point, before it touches the P.
  */
 void mp_check_m(const struct mp_m *mp, const char *fn)
@@ -68,11 +68,11 @@ void mp_check_m(const struct mp_m *mp, const char *fn)
 	if (pw_gen(w) == pw_gen(mp->pword)) {
 		MP_CHECK(pw_state(w) == P_RUNNING, fn, "m.p is not RUNNING",
 		         pp->id, pw_state(w));
-		MP_CHECK(atomic_load_explicit(&pp->m, relaxed) == mp, fn,
+		MP_CHECK(atomic_load_explicit(&pp->mslot, relaxed) == mp->slot, fn,
 		         "m.p does not point back to this M", pp->id, 0);
 	} else {
 		/* acquire: revoked is stored before the revoking CAS */
-		MP_CHECK(atomic_load_explicit(&mp->revoked, acquire), fn,
+		MP_CHECK(mp->slot >= 0 && atomic_load_explicit(&mslot(mp->slot)->revoked, acquire), fn,
 		         "m.p is stale and was not revoked", pp->id, pw_gen(w));
 	}
 #else

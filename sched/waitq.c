@@ -1,59 +1,63 @@
 /*
  * waitq.c - the wait queue: parked Ms in FIFO order (docs/design.md,
- * "Parking and the hand-off rule").  Strict FIFO is the policy; these four
+ * "Parking and the hand-off rule").  Strict FIFO is the policy; these
  * functions are the only code that knows it, so another policy (a
- * spinning head, priorities) changes this file alone.
+ * spinning head, priorities) changes this file alone.  The queue links M
+ * slots by index (qhead, qtail, qnext), never by pointer.
  *
- * All under sched.lock.  m.queued is true exactly while an M is linked
+ * All under sched.lock.  slot.queued is true exactly while it is linked
  * (invariant 8); nwaiting follows the queue's length for readers without
  * the lock (seq_cst: the increment pairs with enter-blocking's load).
  */
 #include "sched/internal.h"
 
-void waitq_push_locked(struct mp_m *mp)
+void waitq_push_locked(int32_t slot)
 {
+	struct mp_mslot *ms = mslot(slot);
 	check_lock_held("waitq_push_locked");
-	MP_CHECK(!mp->queued, "waitq_push_locked", "M already queued", mp->tid, 0);
-	mp->qnext = NULL;
-	mp->queued = true;
-	if (mp_sched.qtail)
-		mp_sched.qtail->qnext = mp;
+	MP_CHECK(!ms->queued, "waitq_push_locked", "M already queued", ms->tid, slot);
+	ms->qnext = -1;
+	ms->queued = true;
+	if (mp_sched.qtail >= 0)
+		mslot(mp_sched.qtail)->qnext = slot;
 	else
-		mp_sched.qhead = mp;
-	mp_sched.qtail = mp;
+		mp_sched.qhead = slot;
+	mp_sched.qtail = slot;
 	atomic_fetch_add(&mp_sched.nwaiting, 1);
 }
 
-struct mp_m *waitq_pop_locked(void)
+struct mp_mslot *waitq_pop_locked(void)
 {
-	struct mp_m *mp = mp_sched.qhead;
+	int32_t slot = mp_sched.qhead;
 	check_lock_held("waitq_pop_locked");
-	if (!mp)
+	if (slot < 0)
 		return NULL;
-	mp_sched.qhead = mp->qnext;
-	if (!mp_sched.qhead)
-		mp_sched.qtail = NULL;
-	mp->qnext = NULL;
-	mp->queued = false;
+	struct mp_mslot *ms = mslot(slot);
+	mp_sched.qhead = ms->qnext;
+	if (mp_sched.qhead < 0)
+		mp_sched.qtail = -1;
+	ms->qnext = -1;
+	ms->queued = false;
 	atomic_fetch_sub(&mp_sched.nwaiting, 1);
-	return mp;
+	return ms;
 }
 
-/* Take mp out wherever it is (an M leaving while queued). */
-void waitq_remove_locked(struct mp_m *mp)
+/* Take slot out wherever it is (an M leaving while queued). */
+void waitq_remove_locked(int32_t slot)
 {
-	struct mp_m **link = &mp_sched.qhead, *prev = NULL;
+	int32_t *link = &mp_sched.qhead, prev = -1;
 	check_lock_held("waitq_remove_locked");
-	while (*link && *link != mp) {
+	while (*link >= 0 && *link != slot) {
 		prev = *link;
-		link = &(*link)->qnext;
+		link = &mslot(*link)->qnext;
 	}
-	if (!*link)
+	if (*link < 0)
 		return;
-	*link = mp->qnext;
-	if (mp_sched.qtail == mp)
+	struct mp_mslot *ms = mslot(slot);
+	*link = ms->qnext;
+	if (mp_sched.qtail == slot)
 		mp_sched.qtail = prev;
-	mp->queued = false;
-	mp->qnext = NULL;
+	ms->queued = false;
+	ms->qnext = -1;
 	atomic_fetch_sub(&mp_sched.nwaiting, 1);
 }

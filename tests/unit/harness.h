@@ -325,8 +325,11 @@ static inline void assert_p_table_consistent(void)
 			snprintf(bad, sizeof bad, "P%u is STOPPED but within nprocs %u", i, n);
 		else if (st != P_STOPPED && i >= n)
 			snprintf(bad, sizeof bad, "P%u beyond nprocs %u is in state %u", i, n, st);
-		else if (st == P_RUNNING && (atomic_load(&pp->m) == NULL || atomic_load(&pp->m)->p != pp))
-			snprintf(bad, sizeof bad, "P%u is RUNNING but its M does not hold it", i);
+		else if (st == P_RUNNING &&
+		         (atomic_load(&pp->mslot) < 0 || atomic_load(&pp->mslot) >= MP_MAX_MS ||
+		          !mslot(atomic_load(&pp->mslot))->in_use ||
+		          mslot(atomic_load(&pp->mslot))->tid != atomic_load(&pp->tid)))
+			snprintf(bad, sizeof bad, "P%u is RUNNING but its M slot does not hold it", i);
 	}
 	mp_unlock(&mp_sched.lock);
 	cr_assert(!bad[0], "P table: %s", bad);

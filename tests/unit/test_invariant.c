@@ -76,8 +76,8 @@ static void p_not_running(void)
 
 static void p_owned_by_another(void)
 {
-	static struct mp_m other;
-	atomic_store(&mp_allp[0].m, &other);
+	/* Another M's slot (the one after ours is free, so nobody's). */
+	atomic_store(&mp_allp[0].mslot, mp_self.slot + 1);
 	mp_enter_syscall();
 }
 

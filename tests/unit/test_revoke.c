@@ -99,19 +99,25 @@ Test(revoke, p_handed_to_a_sleeping_m_is_not_revoked, .init = sched_up_long_slic
 	agent_start(&h, 1);
 	agent_start(&w, 2);
 	agent_start(&w2, 3);
-	trap_word = (const uint32_t *)&w.m->park;
+	agent_run(&h, A_ATTACH);
+	agent_post(&w, A_ATTACH);
+	cr_assert(WAIT_UNTIL(stats().waiting == 1, MP_TEST_WAIT_MS), "W did not park");
+	agent_post(&w2, A_ATTACH);
+	cr_assert(WAIT_UNTIL(stats().waiting == 2, MP_TEST_WAIT_MS), "W2 did not park");
+
+	/* W's futex word lives in its M slot: the head of the queue, which
+	 * W joined first (read under the lock it was pushed under). */
+	mp_lock(&mp_sched.lock);
+	int32_t w_slot = mp_sched.qhead;
+	mp_unlock(&mp_sched.lock);
+	cr_assert_geq(w_slot, 0, "no M in the queue");
+	trap_word = (const uint32_t *)&mslot(w_slot)->park;
 	h.call = install_trap;
 	agent_run(&h, A_CALL);
 	int fd = atomic_load(&listener);
 	if (fd < 0)
 		cr_skip_test("seccomp user notification unavailable (%s): cannot hold a hand-off open",
 		             strerror(-fd));
-
-	agent_run(&h, A_ATTACH);
-	agent_post(&w, A_ATTACH);
-	cr_assert(WAIT_UNTIL(stats().waiting == 1, MP_TEST_WAIT_MS), "W did not park");
-	agent_post(&w2, A_ATTACH);
-	cr_assert(WAIT_UNTIL(stats().waiting == 2, MP_TEST_WAIT_MS), "W2 did not park");
 
 	/* H hands P0 to W and stalls before the wake-up. */
 	agent_post(&h, A_DETACH);

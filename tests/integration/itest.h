@@ -187,6 +187,35 @@ static inline void *it_spinner(void *arg)
 	return NULL;
 }
 
+/* Two threads hand a turn back and forth it_pingpong_rounds times by
+ * busy-waiting on an atomic, making no calls: at -p 1 each hand-over needs
+ * the waiting one's P taken from the spinning one. */
+#include <stdatomic.h>
+static atomic_int it_pingpong_turn;
+static int it_pingpong_rounds = 1000;
+
+static inline void *it_pingpong_player(void *arg)
+{
+	int me = (int)(long)arg;
+
+	for (int i = 0; i < it_pingpong_rounds; i++) {
+		while (atomic_load_explicit(&it_pingpong_turn, memory_order_acquire) != me)
+			;
+		atomic_store_explicit(&it_pingpong_turn, 1 - me, memory_order_release);
+	}
+	return NULL;
+}
+
+static inline void it_pingpong(void)
+{
+	pthread_t t[2];
+
+	it_create(&t[0], it_pingpong_player, (void *)0L);
+	it_create(&t[1], it_pingpong_player, (void *)1L);
+	it_join(t[0]);
+	it_join(t[1]);
+}
+
 static inline void *it_burn_thread(void *arg)
 {
 	it_burn_until(*(double *)arg);

@@ -7,12 +7,19 @@
  * pass straight through.  Each mirrors what glibc's own function does with
  * __sigaction, so the program reads back exactly what it set.
  *
- * Masks are not touched: sigprocmask and pthread_sigmask are not wrapped,
- * and a thread that blocks the signal is simply never sent it.
+ * Masks: a thread that blocks the signal by itself, or among a few others,
+ * keeps it blocked and is simply never sent it (sigwaitinfo, signalfd and
+ * sigpending see only the program's).  A mask that blocks most signals
+ * (sigfillset, as worker threads of xz and many pools do, only so that
+ * signals go to one thread) is applied without it: such a thread can
+ * still be preempted, or it would run on past the cap.  The signal is
+ * ignored by default, so the program sees a difference only if it sends
+ * that signal itself to such a thread (docs/design.md, "Signals").
  */
 #include "preload/real.h"
 #include "preload/wrap.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "signals/signals.h"
@@ -123,4 +130,41 @@ MP_EXPORT __sighandler_t sigset(int sig, __sighandler_t disp)
 	if (mp_real_sigprocmask()(SIG_UNBLOCK, &set, &oset) < 0)
 		return SIG_ERR;
 	return sigismember(&oset, sig) ? SIG_HOLD : old.sa_handler;
+}
+
+/* Blocks most of the standard signals: a mask meant as "everything". */
+static bool mp_mask_is_broad(const sigset_t *set)
+{
+	int n = 0;
+
+	for (int sig = 1; sig < 32; sig++)
+		n += sigismember(set, sig) == 1;
+	return n >= 16;
+}
+
+/* The set to pass on: set itself, or a copy without the signal we own. */
+static const sigset_t *mp_mask_for_kernel(int how, const sigset_t *set, sigset_t *tmp)
+{
+	int sig = mp_signals_preempt_signo();
+
+	if (!set || how == SIG_UNBLOCK || !sig || !sigismember(set, sig) ||
+	    !mp_mask_is_broad(set) || !mp_signals_owned(sig))
+		return set;
+	*tmp = *set;
+	sigdelset(tmp, sig);
+	return tmp;
+}
+
+MP_EXPORT int sigprocmask(int how, const sigset_t *restrict set, sigset_t *restrict old)
+{
+	sigset_t tmp;
+
+	return mp_real_sigprocmask()(how, mp_mask_for_kernel(how, set, &tmp), old);
+}
+
+MP_EXPORT int pthread_sigmask(int how, const sigset_t *restrict set, sigset_t *restrict old)
+{
+	sigset_t tmp;
+
+	return mp_real_pthread_sigmask()(how, mp_mask_for_kernel(how, set, &tmp), old);
 }

@@ -399,6 +399,26 @@ static void case_bsd_signal(void)
 	FD_DISP("bsd_signal(NSIG)", bsd_signal(NSIG, SIG_DFL));
 	FD_DISP("bsd_signal(SIGURG, SIG_DFL)", bsd_signal(SIGURG, SIG_DFL));
 }
+static void case_sigprocmask(void)
+{
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	FD_SYS("sigprocmask(bad how)", sigprocmask(12345, &set, NULL));
+	FD_SYS("sigprocmask(BLOCK, USR2)", sigprocmask(SIG_BLOCK, &set, &old));
+	FD_SYS("sigprocmask(SETMASK, old)", sigprocmask(SIG_SETMASK, &old, NULL));
+}
+
+static void case_pthread_sigmask(void)
+{
+	sigset_t set, old;
+	sigemptyset(&set);
+	sigaddset(&set, SIGUSR2);
+	FD_ERR("pthread_sigmask(bad how)", pthread_sigmask(12345, &set, NULL));
+	FD_ERR("pthread_sigmask(BLOCK, USR2)", pthread_sigmask(SIG_BLOCK, &set, &old));
+	FD_ERR("pthread_sigmask(SETMASK, old)", pthread_sigmask(SIG_SETMASK, &old, NULL));
+}
+
 static void case_sigignore(void) { FD_SYS("sigignore(0)", sigignore(0)); }
 static void case_siginterrupt(void)
 {

@@ -19,7 +19,6 @@
 #include "preload/real.h"
 #include "preload/wrap.h"
 
-#include <stdbool.h>
 #include <string.h>
 
 #include "signals/signals.h"
@@ -132,39 +131,16 @@ MP_EXPORT __sighandler_t sigset(int sig, __sighandler_t disp)
 	return sigismember(&oset, sig) ? SIG_HOLD : old.sa_handler;
 }
 
-/* Blocks most of the standard signals: a mask meant as "everything". */
-static bool mp_mask_is_broad(const sigset_t *set)
-{
-	int n = 0;
-
-	for (int sig = 1; sig < 32; sig++)
-		n += sigismember(set, sig) == 1;
-	return n >= 16;
-}
-
-/* The set to pass on: set itself, or a copy without the signal we own. */
-static const sigset_t *mp_mask_for_kernel(int how, const sigset_t *set, sigset_t *tmp)
-{
-	int sig = mp_signals_preempt_signo();
-
-	if (!set || how == SIG_UNBLOCK || !sig || !sigismember(set, sig) ||
-	    !mp_mask_is_broad(set) || !mp_signals_owned(sig))
-		return set;
-	*tmp = *set;
-	sigdelset(tmp, sig);
-	return tmp;
-}
-
 MP_EXPORT int sigprocmask(int how, const sigset_t *restrict set, sigset_t *restrict old)
 {
 	sigset_t tmp;
 
-	return mp_real_sigprocmask()(how, mp_mask_for_kernel(how, set, &tmp), old);
+	return mp_real_sigprocmask()(how, mp_signals_mask_for_kernel(how, set, &tmp), old);
 }
 
 MP_EXPORT int pthread_sigmask(int how, const sigset_t *restrict set, sigset_t *restrict old)
 {
 	sigset_t tmp;
 
-	return mp_real_pthread_sigmask()(how, mp_mask_for_kernel(how, set, &tmp), old);
+	return mp_real_pthread_sigmask()(how, mp_signals_mask_for_kernel(how, set, &tmp), old);
 }

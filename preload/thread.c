@@ -35,6 +35,7 @@
 struct mp_thread_start {
 	void *(*start)(void *);
 	void *arg;
+	size_t stack_size;   /* 0: unknown */
 };
 
 static void mp_thread_end(char *scope)
@@ -43,19 +44,34 @@ static void mp_thread_end(char *scope)
 	mp_m_detach();
 }
 
-/* The preemption signal needs room for its frame: tell signals/ how
- * large this thread's stack is before it becomes an M. */
-static void mp_thread_stack(void)
+/* The stack the new thread will get, read by the creator from the attr
+ * it passes (or the default), so the thread need not ask the system at its
+ * start (pthread_getattr_np costs a system call and an allocation). */
+static size_t mp_thread_stack_size(const pthread_attr_t *attr)
 {
-	pthread_attr_t attr;
-	void *lo;
-	size_t size;
+	pthread_attr_t def;
+	size_t size = 0;
 
-	if (pthread_getattr_np(pthread_self(), &attr) != 0)
-		return;   /* unknown: signalled, as the main thread */
-	if (pthread_attr_getstack(&attr, &lo, &size) == 0)
-		mp_signals_thread_stack((uintptr_t)lo, size);
-	pthread_attr_destroy(&attr);
+	if (attr)
+		return pthread_attr_getstacksize(attr, &size) == 0 ? size : 0;
+	if (pthread_getattr_default_np(&def) != 0)
+		return 0;
+	if (pthread_attr_getstacksize(&def, &size) != 0)
+		size = 0;
+	pthread_attr_destroy(&def);
+	return size;
+}
+
+/* The preemption signal needs room for its frame: tell signals/ how
+ * large this thread's stack is before it becomes an M.  Its start is near
+ * the top, so the bottom is about size below (glibc's TLS and guard make
+ * the true bottom a little higher: the headroom check errs by that). */
+static void mp_thread_stack(size_t size)
+{
+	uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+
+	if (size)
+		mp_signals_thread_stack(sp > size ? sp - size : 0, size);
 }
 
 /* This thread was started by mp_thread_main. */
@@ -66,7 +82,7 @@ static void *mp_thread_main(void *p)
 	struct mp_thread_start st = *(struct mp_thread_start *)p;
 
 	free(p);
-	mp_thread_stack();
+	mp_thread_stack(st.stack_size);
 	mp_thread_ours = true;
 	mp_m_attach_reserved();
 	__attribute__((cleanup(mp_thread_end), unused)) char attached = 1;
@@ -88,6 +104,7 @@ MP_EXPORT int pthread_create(pthread_t *restrict t,
 		return real(t, attr, start, arg);
 	st->start = start;
 	st->arg = arg;
+	st->stack_size = mp_thread_stack_size(attr);
 	mp_m_reserve();
 	mp_preload_monitor_ensure();
 	err = real(t, attr, mp_thread_main, st);

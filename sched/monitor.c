@@ -82,8 +82,7 @@ static enum sig_result signal_thread(int tid, bool unsafe, uint64_t now, uint64_
 	memset(&si, 0, sizeof si);
 	si.si_signo = sig;
 	si.si_code = SI_QUEUE;
-	si.si_pid = mp_sched.pid;
-	si.si_uid = (uid_t)mp_raw_syscall(SYS_getuid, 0, 0, 0);
+	si.si_pid = mp_sched.pid;   /* si_uid stays 0: the handler checks the cookie */
 	si.si_value.sival_ptr = (void *)mp_sched.preempt_cookie;
 	*last = now;
 	if (mp_raw_syscall6(SYS_rt_tgsigqueueinfo, mp_sched.pid, tid, sig, (long)&si, 0, 0) != 0)
@@ -413,7 +412,7 @@ static void *monitor_main(void *arg)
 	/* Our /proc reads must not take the program's lowest free descriptor
 	 * nor fail when its table is full: give this thread a table of its
 	 * own.  If the kernel cannot, the monitor never reads /proc. */
-	proc_usable = mp_proctask_private_fds(mp_sched.opt.schedtrace_ms != 0) == 0;
+	proc_usable = mp_proctask_private_fds() == 0;
 	borrow_stderr = proc_usable;
 
 	uint64_t trace_ns = mp_sched.opt.schedtrace_ms * 1000000ull;

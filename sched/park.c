@@ -63,21 +63,10 @@ void notice_revoked_locked(struct mp_m *mp)
  * lost (and, after the thread exits, the queue would point into its freed
  * TLS).  Blocked, such a signal waits until the M holds a P again, as it
  * would for any thread the kernel has not scheduled yet.  SIGSETXID
- * (glibc's setuid broadcast, 33) stays open: setuid in a thread that holds
- * a P waits for every thread to take it, and its handler never jumps.
+ * (glibc's setuid broadcast) stays open: setuid in a thread that holds a
+ * P waits for every thread to take it, and its handler never jumps.
  */
-#define SIGSETXID_GLIBC 33
-
-static void park_block_signals(uint64_t *old)
-{
-	uint64_t all = ~0ull & ~(1ull << (SIGSETXID_GLIBC - 1));
-	mp_raw_syscall6(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, (long)old, 8, 0, 0);
-}
-
-static void park_restore_signals(const uint64_t *old)
-{
-	mp_raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)old, 0, 8, 0, 0);
-}
+/* (shim/raw_syscall.h: mp_raw_block_signals keeps SIGSETXID open) */
 
 /*
  * park_locked: mp holds no P and needs one.  Take an idle P if there is
@@ -109,7 +98,7 @@ void park_locked(struct mp_m *mp)
 	steal_blocking_locked();
 	bool wake_monitor = atomic_load(&mp_sched.mon_sleeping);
 	uint64_t oldmask;
-	park_block_signals(&oldmask);   /* before anyone can hand us a P */
+	mp_raw_block_signals(&oldmask);   /* before anyone can hand us a P */
 	mp_unlock(&mp_sched.lock);
 	if (wake_monitor)
 		mp_monitor_wake();
@@ -129,7 +118,7 @@ void park_locked(struct mp_m *mp)
 	 * one that blocked there would lose it for good.  From here on we hold
 	 * it, so a handler that blocks outside the table is a blocked holder
 	 * like any other (revoked after 1 ms). */
-	park_restore_signals(&oldmask);
+	mp_raw_sigmask_set(&oldmask);
 }
 
 /*

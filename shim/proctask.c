@@ -22,9 +22,8 @@
 
 static int self_pidfd = -1;   /* in the private table: the way back to the program's */
 
-int mp_proctask_private_fds(bool need_borrow)
+int mp_proctask_private_fds(void)
 {
-	(void)need_borrow;
 	/* Unshare and close every descriptor in one call (Linux 5.9): the new
 	 * table never holds a reference to the program's files, so a pipe the
 	 * program closes still reads EOF at once.  Only then open anything:

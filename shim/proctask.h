@@ -24,10 +24,10 @@ struct mp_task_info {
 /* Give the calling thread a descriptor table of its own, empty but for a
  * pidfd of our process (opened after the unshare, so never in the
  * program's table), through which mp_proctask_borrow_fd reaches the
- * program's descriptors (or /proc/self/fd without one).  need_borrow is
- * unused today.  0, or -errno when the kernel cannot (the caller must then
- * not probe: a probe would take the program's lowest free descriptor). */
-int mp_proctask_private_fds(bool need_borrow);
+ * program's descriptors (or /proc/self/fd without one).  0, or -errno
+ * when the kernel cannot (the caller must then not probe: a probe would
+ * take the program's lowest free descriptor). */
+int mp_proctask_private_fds(void);
 
 /* Make fd in the private table a copy of the program's fd (for a trace
  * line to the program's stderr as it is now); return it when done.

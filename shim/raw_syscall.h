@@ -84,6 +84,24 @@ static inline int mp_raw_getpid(void)
 	return (int)mp_raw_syscall6(SYS_getpid, 0, 0, 0, 0, 0, 0);
 }
 
+/* Block every signal but glibc's SIGSETXID (33: setuid in another thread
+ * waits until every thread has taken it, and its handler never jumps) and
+ * return the old mask in *old; mp_raw_sigmask_set puts a mask back.  What
+ * the library does while it holds sched.lock or sleeps in the queue must
+ * not be interrupted by a handler of the program. */
+#define MP_SIGSETXID 33
+
+static inline void mp_raw_block_signals(uint64_t *old)
+{
+	uint64_t all = ~0ull & ~(1ull << (MP_SIGSETXID - 1));
+	mp_raw_syscall6(SYS_rt_sigprocmask, 0 /* SIG_BLOCK */, (long)&all, (long)old, 8, 0, 0);
+}
+
+static inline void mp_raw_sigmask_set(const uint64_t *m)
+{
+	mp_raw_syscall6(SYS_rt_sigprocmask, 2 /* SIG_SETMASK */, (long)m, 0, 8, 0, 0);
+}
+
 /* A thread's CPU clock from its tid, as glibc's pthread_getcpuclockid
  * builds it (MAKE_THREAD_CPUCLOCK(tid, CPUCLOCK_SCHED)); reading a dead
  * thread's clock fails with -EINVAL instead of touching freed memory. */

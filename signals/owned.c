@@ -65,17 +65,6 @@ static void on_owned_signal(int sig, siginfo_t *si, void *uc);
 
 static inline uint64_t bit(int sig) { return 1ull << (sig - 1); }
 
-static void block_all(uint64_t *old)
-{
-	uint64_t all = ~0ull;
-	mp_raw_syscall6(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, (long)old, 8, 0, 0);
-}
-
-static void set_mask(const uint64_t *m)
-{
-	mp_raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)m, 0, 8, 0, 0);
-}
-
 static void lock(void)
 {
 	int expect = 0;
@@ -159,7 +148,7 @@ static int install_kernel(int sig, unsigned long flags)
 	struct mp_ksigaction k;
 	if (mp_raw_syscall6(SYS_rt_sigaction, sig, 0, (long)&k, 8, 0, 0) != 0)
 		return -1;
-	k.mask = ~0ull & ~(1ull << (33 - 1));
+	k.mask = ~0ull & ~(1ull << (MP_SIGSETXID - 1));
 	return mp_raw_syscall6(SYS_rt_sigaction, sig, (long)&k, 0, 8, 0, 0) == 0 ? 0 : -1;
 }
 
@@ -231,7 +220,7 @@ static void deliver_to_program(int sig, siginfo_t *si, ucontext_t *uc)
 	m |= a.mask;
 	if (!(a.flags & SA_NODEFER))
 		m |= bit(sig);
-	set_mask(&m);
+	mp_raw_sigmask_set(&m);
 	if (a.flags & SA_SIGINFO)
 		((void (*)(int, siginfo_t *, void *))a.handler)(sig, si, uc);
 	else
@@ -267,13 +256,13 @@ bool mp_signals_owned(int sig)
 static void exchange_prog(const struct mp_ksigaction *act, struct mp_ksigaction *old)
 {
 	uint64_t saved;
-	block_all(&saved);
+	mp_raw_block_signals(&saved);
 	lock();
 	struct mp_ksigaction prev = read_prog();
 	if (act)
 		set_prog_locked(act);
 	unlock();
-	set_mask(&saved);
+	mp_raw_sigmask_set(&saved);
 	if (old)
 		*old = prev;
 }
@@ -343,12 +332,35 @@ bool mp_signals_interrupt(int sig)
 	return sig == owned.signo && owned.interrupt;
 }
 
-/* ---- threads and set-up ----------------------------------------------- */
+/* ---- masks ------------------------------------------------------------
+ * A mask is the program's, with one exception (docs/design.md, "Signals"):
+ * one that blocks most signals is applied without ours, so that worker
+ * threads that block "everything" stay preemptible. */
 
-size_t mp_signals_stack_min(void)
+/* Blocks most of the standard signals: a mask meant as "everything". */
+static bool mp_mask_is_broad(const sigset_t *set)
 {
-	return stack_min;
+	int n = 0;
+
+	for (int sig = 1; sig < 32; sig++)
+		n += sigismember(set, sig) == 1;
+	return n >= 16;
 }
+
+/* The set to pass on: set itself, or a copy without the signal we own. */
+const sigset_t *mp_signals_mask_for_kernel(int how, const sigset_t *set, sigset_t *tmp)
+{
+	int sig = owned.signo;
+
+	if (!set || how == SIG_UNBLOCK || !sig || !sigismember(set, sig) ||
+	    !mp_mask_is_broad(set) || !mp_signals_owned(sig))
+		return set;
+	*tmp = *set;
+	sigdelset(tmp, sig);
+	return tmp;
+}
+
+/* ---- threads and set-up ----------------------------------------------- */
 
 void mp_signals_thread_stack(uintptr_t lo, size_t size)
 {
@@ -388,7 +400,7 @@ int mp_signals_init(int requested, mp_sigaction_fn real)
 	if (mp_raw_syscall6(SYS_rt_sigaction, sig, 0, (long)&inherited, 8, 0, 0) != 0)
 		return 0;
 	uint64_t saved;
-	block_all(&saved);
+	mp_raw_block_signals(&saved);
 	write_prog(&inherited);
 	owned.kflags = kernel_flags_for(&inherited);
 	int r = install_kernel(sig, owned.kflags);
@@ -396,7 +408,7 @@ int mp_signals_init(int requested, mp_sigaction_fn real)
 		libc_restorer = ours.restorer;
 	if (r == 0)
 		owned.signo = sig;
-	set_mask(&saved);
+	mp_raw_sigmask_set(&saved);
 	if (r != 0)
 		return 0;
 	mp_set_preempt_signal(sig);

@@ -57,6 +57,11 @@ int mp_signals_sigaction(int sig, const struct sigaction *act, struct sigaction 
 long mp_signals_rt_sigaction(int sig, const struct mp_ksigaction *act,
                              struct mp_ksigaction *old, size_t setsize);
 
+/* The set a sigprocmask/pthread_sigmask of the program passes to the
+ * kernel: set itself, or (a mask that blocks most signals) a copy in tmp
+ * without the signal we own. */
+const sigset_t *mp_signals_mask_for_kernel(int how, const sigset_t *set, sigset_t *tmp);
+
 /* siginterrupt(sig, 1) makes later signal() calls install without
  * SA_RESTART (glibc's _sigintr); kept here for owned signals. */
 void mp_signals_set_interrupt(int sig, bool interrupt);
@@ -66,8 +71,5 @@ bool mp_signals_interrupt(int sig);
  * sent the preemption signal (the frame needs room) and lets the handler
  * check its headroom.  Called before the thread becomes an M. */
 void mp_signals_thread_stack(uintptr_t lo, size_t size);
-
-/* The smallest stack that is sent the preemption signal. */
-size_t mp_signals_stack_min(void);
 
 #endif

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #endif
 
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "shim/config.h"
 #include "shim/cpus.h"
 #include "shim/limits.h"
+#include "shim/proctask.h"
 
 /* ---- mp_parse_u64 ---- */
 
@@ -417,4 +419,32 @@ Test(cgroup, mountinfo_malformed_and_too_long)
 	cr_assert(!mountinfo("1 0 0:1 / /mnt rw - cgroup2 cgroup2 rw",
 	                     "/0123456789012345678901234567890123456789012345678901234567890",
 	                     "cgroup2", NULL, dir, mnt));
+}
+
+/* /proc/self/task/TID/status, as the monitor reads it before a signal. */
+Test(proctask, status_fields)
+{
+	static const char text[] =
+		"Name:\tState: R\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t12\n"
+		"SigQ:\t0/63390\nSigPnd:\t0000000000400000\nShdPnd:\t0000000000000000\n"
+		"SigBlk:\tfffffffe7ffbfeff\nSigIgn:\t0000000000000000\n";
+	struct mp_task_info ti;
+
+	cr_assert_eq(mp_proctask_parse(text, (long)strlen(text), &ti), 0);
+	cr_assert_eq(ti.state, 'S', "the thread's name must not be taken for its state");
+	cr_assert(mp_sigmask_has(ti.sig_pending, SIGURG));
+	cr_assert(!mp_sigmask_has(ti.sig_pending, SIGUSR1));
+	cr_assert(mp_sigmask_has(ti.sig_blocked, SIGUSR1));
+	cr_assert(!mp_sigmask_has(ti.sig_blocked, 33), "SIGSETXID is left open");
+}
+
+Test(proctask, status_truncated_or_junk)
+{
+	struct mp_task_info ti;
+	static const char cut[] = "Name:\tx\nState:\tR (running)\nSigPnd:\t00";
+	static const char junk[] = "State:\tR\nSigPnd:\tzz\nSigBlk:\t00\n";
+
+	cr_assert_neq(mp_proctask_parse(cut, (long)strlen(cut), &ti), 0, "no SigBlk line");
+	cr_assert_neq(mp_proctask_parse(junk, (long)strlen(junk), &ti), 0, "SigPnd not hex");
+	cr_assert_neq(mp_proctask_parse("", 0, &ti), 0);
 }

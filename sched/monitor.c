@@ -209,18 +209,14 @@ static int check_running_p(struct mp_p *pp, struct mon_p *mv, uint64_t w, uint64
 	int64_t ran = sample_cpu(&mv->cs, cpu, now);
 	bool flagged = (w & PW_PREEMPT) && idle >= slice;
 
+	bool revoke;
 	if (cpu < 0) {
 		/* No CPU clock: the kernel's state alone, else time alone. */
-		int asleep = thread_asleep(tid);
-		if (asleep > 0 && idle >= BLOCK_CHECK_AFTER_NS)
-			return mp_revoke(pp, w, -1) ? 1 : acted;
-		if (flagged && now - mv->hand_since_ns >= 2 * slice)
-			return mp_revoke(pp, w, -1) ? 1 : acted;
-		return acted;
-	}
-	if (ran < 0)
+		revoke = (thread_asleep(tid) > 0 && idle >= BLOCK_CHECK_AFTER_NS) ||
+		         (flagged && now - mv->hand_since_ns >= 2 * slice);
+	} else if (ran < 0) {
 		return acted;   /* first sample */
-	if (mv->cs.run_since) {
+	} else if (mv->cs.run_since) {
 		/* Running user code without calls. */
 		if (!flagged)
 			return acted;
@@ -234,20 +230,17 @@ static int check_running_p(struct mp_p *pp, struct mon_p *mv, uint64_t w, uint64
 		 * blocked, no /proc) or did not work within three slices:
 		 * revoke.  The holder runs on without a P until it notices
 		 * (counted as overshoot). */
-		if (r == SIG_IMPOSSIBLE || now - mv->hand_since_ns >= 3 * slice)
-			return mp_revoke(pp, w, cpu) ? 1 : acted;
-		return acted;
+		revoke = r == SIG_IMPOSSIBLE || now - mv->hand_since_ns >= 3 * slice;
+	} else {
+		/* Mostly not running: asleep in a call the table cannot see, or
+		 * runnable but descheduled.  Only the kernel knows which. */
+		if (idle < BLOCK_CHECK_AFTER_NS)
+			return acted;
+		int asleep = thread_asleep(tid);
+		revoke = asleep > 0 || (asleep == 0 && ran == 0 && idle >= 2 * BLOCK_CHECK_AFTER_NS) ||
+		         (flagged && now - mv->hand_since_ns >= 3 * slice);
 	}
-	/* Mostly not running: asleep in a call the table cannot see, or
-	 * runnable but descheduled.  Only the kernel knows which. */
-	if (idle < BLOCK_CHECK_AFTER_NS)
-		return acted;
-	int asleep = thread_asleep(tid);
-	if (asleep > 0 || (asleep == 0 && ran == 0 && idle >= 2 * BLOCK_CHECK_AFTER_NS))
-		return mp_revoke(pp, w, cpu) ? 1 : acted;
-	if (flagged && now - mv->hand_since_ns >= 3 * slice)
-		return mp_revoke(pp, w, cpu) ? 1 : acted;
-	return acted;
+	return revoke && mp_revoke(pp, w, cpu < 0 ? -1 : cpu) ? 1 : acted;
 }
 
 /* watch_revoked: a revoked M that then computes for a whole slice without

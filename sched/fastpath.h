@@ -1,8 +1,20 @@
 /*
- * fastpath.h - the enter/exit fast paths, inline so that a wrapper in the
- * preload pays for one CAS on each side and nothing else: no call, no
- * register spills around a call.  The slow halves are out of line in
- * proc.c.  The protocol is described at mp_enter_syscall in docs/design.md.
+ * fastpath.h - the enter/exit fast paths, inline so that a wrapper pays
+ * for a few plain loads and stores and nothing else: no call, no locked
+ * instruction, no register spills around a call.  The slow halves are out
+ * of line in syscall.c.  docs/design.md, "The fast path without a locked
+ * instruction", holds the protocol and its race argument.
+ *
+ * Two protocols, chosen once at init (mp_asym):
+ *   membarrier  the holder's enter and exit are plain stores to its M
+ *               slot's call word and a plain load of the P word; the rare
+ *               party that takes a P from a holder in a call pays for the
+ *               ordering of both sides with one membarrier (claim.c);
+ *   CAS         where membarrier is missing or refused, and under TSan:
+ *               the holder CASes the P word RUNNING <-> SYSCALL, as Go
+ *               does.
+ * Both count the call in the call word (MC_*): the counters need nothing
+ * else on the fast path.
  */
 #ifndef MAXPROCS_SCHED_FASTPATH_H
 #define MAXPROCS_SCHED_FASTPATH_H
@@ -20,14 +32,15 @@ void mp_check_m(const struct mp_m *mp, const char *fn);
 #define mp_fast_check_m(mp, fn) ((void)0)
 #endif
 
-/* A counter only the P's owner writes: a plain load and store, no RMW. */
-static inline void mp_count_owner(_Atomic uint64_t *c)
+/* The M's own call word: a plain load and store, never a locked add (the
+ * M is its only writer; the monitor and stats read it). */
+static inline void mc_add(_Atomic uint64_t *c, uint64_t add)
 {
-	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
+	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + add,
 	                      memory_order_relaxed);
 }
 
-/* The word of a P whose holder enters a call: SYSCALL, tick + 1. */
+/* The word of a P whose holder enters a call (CAS protocol): SYSCALL, tick + 1. */
 static inline uint64_t pw_entered(uint64_t w, uint64_t flags)
 {
 	uint64_t tick = ((w & PW_TICK_MASK) + PW_TICK_ONE) & PW_TICK_MASK;
@@ -35,12 +48,77 @@ static inline uint64_t pw_entered(uint64_t w, uint64_t flags)
 }
 
 /*
- * enter (Go's reentersyscall): m.p moves to m.oldp, m.p becomes 0 and the
- * P goes RUNNING -> SYSCALL with one CAS that expects exactly the word this
- * M stored.  The CAS fails only when somebody else wrote the word: a flag
- * (preempt, stop) or a new gen (revoked); mp_enter_slow sorts that out.
+ * mp_fast_enter (Go's reentersyscall), the membarrier protocol only.
+ * Returns false, having changed nothing, if the caller must take the
+ * general path instead (mp_enter_syscall / mp_enter_blocking): nested (a
+ * handler inside a wrapped call, or our own code), not an M, or the CAS
+ * protocol.  Otherwise the M is in the call: its call word says so, m.p
+ * moved to m.oldp, and the caller must call mp_fast_exit with the same
+ * kind.
+ *
+ * depth is raised first and m.p read after it: our preemption handler
+ * acts only at depth 0, so it never changes m.p under us between the read
+ * and the store of NULL.  The P word is not looked at: a flag or a revoke
+ * is seen by the exit, which must look anyway.
  */
-static inline __attribute__((always_inline)) void mp_enter_fast(uint64_t flags)
+static inline __attribute__((always_inline)) bool mp_fast_enter(uint64_t mc_enter)
+{
+	struct mp_m *mp = &mp_self;
+	uint32_t d = mp->depth;
+	struct mp_p *pp;
+	if (__builtin_expect(d != 0, 0))
+		return false;
+	mp->depth = 1;
+	sfence();
+	pp = mp->p;
+	if (__builtin_expect(pp == NULL || !mp_asym, 0)) {
+		sfence();
+		mp->depth = 0;
+		return false;
+	}
+	mp_fast_check_m(mp, "enter");
+	mc_add(mp->call, mc_enter);
+	sfence();   /* in the call before m.p is 0: see mp_preempt_signal */
+	mp->oldp = pp;
+	mp->p = NULL;
+	return true;
+}
+
+/*
+ * mp_fast_exit (Go's exitsyscall): say "out of the call", then look at the
+ * P word.  Unchanged since the M last saw it: the P is still ours (a
+ * claimer that set PW_CLAIM before this load would have changed it; one
+ * that sets it after will read our call word after its membarrier and
+ * leave the P alone).  Anything else: mp_exit_slow sorts it out (a claim
+ * in progress, a flag, a retake or a revoke).
+ */
+static inline __attribute__((always_inline)) void mp_fast_exit(uint64_t mc_exit)
+{
+	struct mp_m *mp = &mp_self;
+	struct mp_p *pp = mp->oldp;
+	mc_add(mp->call, mc_exit);
+	sfence();   /* the store above, then the load below (the compiler's order;
+	               the CPU's is the claimer's membarrier's business) */
+	if (__builtin_expect(atomic_load_explicit(&pp->word, memory_order_relaxed) == mp->pword, 1)) {
+		mp->oldp = NULL;
+		mp->p = pp;
+	} else {
+		mp_exit_slow(mp);
+		mp_fast_check_m(mp, "exit_syscall");
+	}
+	sfence();
+	mp->depth = 0;
+}
+
+/*
+ * The general enter, both protocols (the wrappers' fallback and the
+ * out-of-line entry points).  CAS protocol: m.p moves to m.oldp, m.p
+ * becomes 0 and the P goes RUNNING -> SYSCALL with one CAS that expects
+ * exactly the word this M stored.  The CAS fails only when somebody else
+ * wrote the word: a flag (preempt, stop) or a new gen (revoked);
+ * mp_enter_slow sorts that out.
+ */
+static inline __attribute__((always_inline)) void mp_enter_general(uint64_t flags, uint64_t mc_enter)
 {
 	struct mp_m *mp = &mp_self;
 	if (mp->depth++)
@@ -52,48 +130,61 @@ static inline __attribute__((always_inline)) void mp_enter_fast(uint64_t flags)
 		return;   /* not an M (or shut down): pass through */
 	}
 	mp_fast_check_m(mp, "enter");
+	mp->acting = true;
+	mc_add(mp->call, mc_enter);
+	if (mp_asym) {
+		sfence();
+		mp->oldp = pp;
+		mp->p = NULL;
+		return;
+	}
 	uint64_t w = mp->pword;
 	uint64_t nw = pw_entered(w, flags);
-	/* Nothing is stored between depth and the CAS: a locked instruction
-	 * waits for every earlier store to drain.  The enter is counted by the
-	 * exit, once this M owns a P again. */
+	/* Nothing is stored between the call word and the CAS: a locked
+	 * instruction waits for every earlier store to drain. */
 	if (__builtin_expect(atomic_compare_exchange_strong(&pp->word, &w, nw), 1)) {
-		mp->acting = true;
 		mp->pword = nw;
 		mp->oldp = pp;
 		mp->p = NULL;
 		return;
 	}
-	mp->acting = true;
 	mp_enter_slow(mp, flags);
 }
 
 static inline __attribute__((always_inline)) void mp_enter_syscall_fast(void)
 {
-	mp_enter_fast(0);
+	mp_enter_general(0, MC_ENTER);
 }
 
 /*
  * Go's entersyscallblock: the call is known to block, so when an M waits
- * the P goes to it at once.  When none waits the P stays in SYSCALL marked
- * BLOCKING: the holder can still come back fast, and a later waiter takes
- * it without waiting for a monitor tick.  The CAS in enter and the load of
- * nwaiting here pair with park_locked's increment of nwaiting and its scan:
- * one of the two sides always sees the other.
+ * the P goes to it at once.  When none waits the P stays with the holder,
+ * marked blocking (PW_BLOCKING in the CAS protocol, MC_BLOCKING in the
+ * call word in the other): the holder can still come back fast, and a
+ * later waiter takes it without waiting for a monitor tick.
+ *
+ * The holder's store (CAS or call word) and its load of nwaiting pair with
+ * the waiter's increment of nwaiting and its scan (steal_blocking).  Under
+ * CAS both sides are full barriers, so one always sees the other.  Under
+ * membarrier the holder's side is plain: both may miss, and then the
+ * monitor, which ticks while anyone waits, takes the P at its next pass.
  */
 static inline __attribute__((always_inline)) void mp_enter_blocking_fast(void)
 {
-	mp_enter_fast(PW_BLOCKING);
+	mp_enter_general(PW_BLOCKING, MC_ENTER_BLOCKING);
 	struct mp_m *mp = &mp_self;
-	if (mp->depth == 1 && mp->oldp && atomic_load(&mp_sched.nwaiting) != 0)
+	if (mp->depth == 1 && mp->oldp &&
+	    atomic_load_explicit(&mp_sched.nwaiting, memory_order_relaxed) != 0)
 		mp_enter_blocking_handoff(mp);
 }
 
 /*
- * Go's exitsyscall.  Fast: CAS the old P from the exact SYSCALL word we
- * stored back to RUNNING.  Any other word means it was retaken, flagged or
- * stopped: mp_exit_slow.  m.p is set last and depth cleared after it, so
- * our own preemption handler never sees a half-done exit.
+ * The general exit.  CAS protocol: CAS the old P from the exact SYSCALL
+ * word we stored back to RUNNING.  Any other word means it was retaken,
+ * flagged or stopped: mp_exit_slow.  m.p is set last and depth cleared
+ * after it, so our own preemption handler never sees a half-done exit.
+ * The call word learns "out of the call" from (c | MC_BLOCKING) + MC_EXIT_BLOCKING,
+ * whichever kind of enter it was.
  */
 static inline __attribute__((always_inline)) void mp_exit_syscall_fast(void)
 {
@@ -104,23 +195,33 @@ static inline __attribute__((always_inline)) void mp_exit_syscall_fast(void)
 		return;
 	}
 	if (mp->acting) {
+		mp->acting = false;
+		uint64_t c = atomic_load_explicit(mp->call, memory_order_relaxed);
+		atomic_store_explicit(mp->call, (c | MC_BLOCKING) + MC_EXIT_BLOCKING,
+		                      memory_order_relaxed);
 		struct mp_p *pp = mp->oldp;
 		uint64_t w = mp->pword;
-		uint64_t nw = pw_with_state(w, P_RUNNING);
-		if (__builtin_expect(pp != NULL, 1) &&
-		    __builtin_expect(atomic_compare_exchange_strong(&pp->word, &w, nw), 1)) {
-			mp->acting = false;   /* after the CAS: see mp_enter_fast */
-			mp_count_owner(&pp->enters);
-			mp_count_owner(&pp->fast_exits);
-			mp->oldp = NULL;
-			mp->pword = nw;
+		if (mp_asym) {
 			sfence();
-			mp->p = pp;
+			if (pp && atomic_load_explicit(&pp->word, memory_order_relaxed) == w) {
+				mp->oldp = NULL;
+				mp->p = pp;
+			} else {
+				mp_exit_slow(mp);
+			}
 		} else {
-			mp->acting = false;
-			mp_exit_slow(mp);
-			mp_fast_check_m(mp, "exit_syscall");
+			uint64_t nw = pw_with_state(w, P_RUNNING);
+			if (__builtin_expect(pp != NULL, 1) &&
+			    __builtin_expect(atomic_compare_exchange_strong(&pp->word, &w, nw), 1)) {
+				mp->oldp = NULL;
+				mp->pword = nw;
+				sfence();
+				mp->p = pp;
+			} else {
+				mp_exit_slow(mp);
+			}
 		}
+		mp_fast_check_m(mp, "exit_syscall");
 	}
 	sfence();
 	mp->depth = 0;

@@ -17,6 +17,19 @@
 
 #define MP_CACHELINE 64
 
+/* ThreadSanitizer cannot see membarrier's ordering: its builds use the CAS
+ * protocol only. */
+#if defined(__SANITIZE_THREAD__)
+#define MP_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define MP_TSAN 1
+#endif
+#endif
+#ifndef MP_TSAN
+#define MP_TSAN 0
+#endif
+
 struct mp_m;
 
 struct mp_p {
@@ -26,20 +39,14 @@ struct mp_p {
 	_Atomic int tid;               /* owner's (pid, tid) while RUNNING (for the monitor) */
 	_Atomic int pid;
 	uint32_t id;
-	/* Counters written by the owner only (counters.def, OWNER). */
-#define MP_COUNTER_OWNER(name) _Atomic uint64_t name;
-#define MP_COUNTER_P(name)
+	/* Second line: slow-path counters (counters.def, P), atomic adds. */
+	struct {
+#define MP_COUNTER_CALLS(name)
+#define MP_COUNTER_P(name) _Atomic uint64_t name;
 #define MP_COUNTER_SCHED(name)
 #define MP_COUNTER(where, name, ...) MP_COUNTER_##where(name)
 #include "sched/counters.def"
-#undef MP_COUNTER_OWNER
-#undef MP_COUNTER_P
-	/* Second line: slow-path counters (counters.def, P), atomic adds. */
-	struct {
-#define MP_COUNTER_OWNER(name)
-#define MP_COUNTER_P(name) _Atomic uint64_t name;
-#include "sched/counters.def"
-#undef MP_COUNTER_OWNER
+#undef MP_COUNTER_CALLS
 #undef MP_COUNTER_P
 #undef MP_COUNTER_SCHED
 #undef MP_COUNTER
@@ -63,8 +70,11 @@ struct mp_p {
  */
 struct mp_m {
 	struct mp_p *p;          /* the P held (RUNNING, owned by this M's slot) or 0 */
-	struct mp_p *oldp;       /* the P left in SYSCALL at enter, or 0 */
-	uint64_t pword;          /* the P word this M last stored: its next CAS's expectation */
+	struct mp_p *oldp;       /* the P left at enter (SYSCALL, or RUNNING under the
+	                            membarrier protocol), or 0 */
+	uint64_t pword;          /* the P word as this M last saw it its own: what its
+	                            next CAS expects, or its exit compares */
+	_Atomic uint64_t *call;  /* its M slot's call word (mslot()->call) while attached */
 	uint32_t depth;          /* > 0: inside a wrapped call or scheduler code */
 	bool acting;             /* the outermost enter found a P: exit must act */
 	bool attached;           /* this thread is an M */
@@ -83,7 +93,26 @@ struct mp_m {
  */
 #define MP_MAX_MS 16384          /* Ms attached at once; more run uncapped */
 
+/*
+ * The call word of an M slot, written by its M only, with plain stores
+ * (the membarrier protocol, docs/design.md): bit 0, in an intercepted
+ * call; bit 1, the call is known to block; above, the calls completed.
+ * An enter adds MC_ENTER or MC_ENTER_BLOCKING, the exit the complement to
+ * MC_ONE, so a word counts calls as it goes.
+ */
+#define MC_INCALL          1ull
+#define MC_BLOCKING        2ull
+#define MC_ONE             4ull
+#define MC_ENTER           MC_INCALL
+#define MC_ENTER_BLOCKING  (MC_INCALL | MC_BLOCKING)
+#define MC_EXIT            (MC_ONE - MC_ENTER)
+#define MC_EXIT_BLOCKING   (MC_ONE - MC_ENTER_BLOCKING)
+static inline bool mc_incall(uint64_t c) { return c & MC_INCALL; }
+static inline uint64_t mc_calls(uint64_t c) { return c / MC_ONE; }
+
 struct mp_mslot {
+	/* First: its own line (the slot is a line), written on every call. */
+	_Atomic uint64_t call;
 	_Atomic uint32_t park;   /* futex: 0 = waiting, 1 = woken (nextp set or shutdown) */
 	int32_t nextp;           /* P handed while parked (-1: none); under sched.lock */
 	int32_t qnext;           /* next slot in the wait queue (-1: last); under lock */
@@ -95,7 +124,7 @@ struct mp_mslot {
 	_Atomic int revoked;     /* the monitor took our P while we were blocked */
 	_Atomic int64_t revoke_cpu_ns; /* our CPU clock when it did */
 	int revoke_slot;         /* monitor's record watching us; under sched.lock */
-};
+} __attribute__((aligned(MP_CACHELINE)));
 
 /*
  * The tables, behind a pointer (mp_tab): static memory today, a shared
@@ -106,6 +135,7 @@ struct mp_table {
 	struct mp_p p[MP_MAXPROCS];
 	struct mp_mslot m[MP_MAX_MS];
 	int32_t mfree;           /* first free slot (-1: none); under sched.lock */
+	_Atomic int32_t mhwm;    /* slots [0, mhwm) have been used; written under sched.lock */
 	bool futex_shared;       /* FUTEX_PRIVATE_FLAG unless shared */
 };
 
@@ -152,13 +182,15 @@ struct mp_sched {
 	_Atomic uint32_t nthreads;     /* attached Ms */
 	_Atomic uint32_t nheld;        /* Ps RUNNING or SYSCALL */
 	_Atomic uint32_t nheld_hwm;
+	/* Calls completed by Ms since detached (their slots' words are reused). */
+	_Atomic uint64_t calls_gone;
 	/* Process-wide counters (counters.def, SCHED). */
-#define MP_COUNTER_OWNER(name)
+#define MP_COUNTER_CALLS(name)
 #define MP_COUNTER_P(name)
 #define MP_COUNTER_SCHED(name) _Atomic uint64_t name;
 #define MP_COUNTER(where, name, ...) MP_COUNTER_##where(name)
 #include "sched/counters.def"
-#undef MP_COUNTER_OWNER
+#undef MP_COUNTER_CALLS
 #undef MP_COUNTER_P
 #undef MP_COUNTER_SCHED
 #undef MP_COUNTER
@@ -200,6 +232,7 @@ void pidle_remove_locked(struct mp_p *pp);
 void mp_p_put_locked(struct mp_p *pp);
 void mp_retake_locked(struct mp_p *pp);
 void steal_blocking_locked(void);
+void steal_blocking(void);
 void table_reset(uint32_t n);
 int32_t mslot_alloc_locked(int tid);
 void mslot_free_locked(int32_t slot);
@@ -275,15 +308,77 @@ static inline void p_check_transition(const struct mp_p *pp, uint64_t from, uint
 		         (long)(pw_state(from) * 10 + pw_state(to)));
 }
 
-/* CAS pp's word from *expect to to; on failure *expect is the word seen. */
+/* CAS pp's word from *expect to to; on failure *expect is the word seen.
+ * A claimed word (PW_CLAIM) is the claimer's alone: whoever read one must
+ * wait for it to clear (claim_wait) before acting on it. */
 static inline bool p_cas(struct mp_p *pp, uint64_t *expect, uint64_t to, const char *fn)
 {
+	MP_CHECK(!(*expect & PW_CLAIM), fn, "CAS from a claimed P word", pp->id, 0);
+	if (__builtin_expect(*expect & PW_CLAIM, 0))
+		return false;
 	p_check_transition(pp, *expect, to, fn);
 	if (!atomic_compare_exchange_strong(&pp->word, expect, to))
 		return false;
 	p_held_account(*expect, to);
 	return true;
 }
+
+/* The claimer's CAS of a word it claimed: nobody else may change it, so it
+ * cannot fail. */
+static inline void p_cas_claimed(struct mp_p *pp, uint64_t from, uint64_t to, const char *fn)
+{
+	uint64_t w = from;
+	MP_CHECK(from & PW_CLAIM, fn, "not a claimed P word", pp->id, 0);
+	p_check_transition(pp, from, to, fn);
+	bool ok = atomic_compare_exchange_strong(&pp->word, &w, to);
+	MP_CHECK(ok, fn, "a claimed P word changed under its claimer", pp->id, pw_state(w));
+	(void)ok;
+	p_held_account(from, to);
+}
+
+/* ---- the membarrier protocol (claim.c) -----------------------------------
+ * mp_asym: the protocol in force, chosen once at init (life.c).  True: the
+ * holder's fast path makes plain stores and loads only, and whoever takes
+ * a P from a holder in a call claims it (claim.c).  False: the CAS
+ * protocol.  Read on every call: one predictable branch. */
+extern bool mp_asym;
+
+/* The state of a P as the monitor and the statistics see it.  Under the
+ * membarrier protocol a P whose holder is in a call reads RUNNING in its
+ * word and the holder's call word says "in a call": P_SYSCALL is returned.
+ * *call, unless NULL, gets the holder's call word (0: none). */
+static inline unsigned p_view(const struct mp_p *pp, uint64_t w, uint64_t *call)
+{
+	uint64_t c = 0;
+	unsigned s = pw_state(w);
+	if (s == P_RUNNING && mp_asym) {
+		/* relaxed: published with the word (release in p_store_locked);
+		 * every decision taken on it is confirmed after a membarrier */
+		int32_t slot = atomic_load_explicit(&pp->mslot, memory_order_relaxed);
+		if (slot >= 0 && slot < MP_MAX_MS) {
+			c = atomic_load_explicit(&mp_tab->m[slot].call, memory_order_relaxed);
+			if (mc_incall(c))
+				s = P_SYSCALL;
+		}
+	}
+	if (call)
+		*call = c;
+	return s;
+}
+
+struct mp_claim {
+	struct mp_p *pp;         /* NULL after settling: released, not taken */
+	uint64_t w;              /* the claimed word (with PW_CLAIM) */
+	uint64_t call;           /* the holder's call word that justified it */
+	int32_t slot;            /* the holder's M slot */
+};
+/* Wait until pp's word carries no claim; returns it. */
+uint64_t claim_wait(struct mp_p *pp);
+/* Claim pp, seen as word w with its holder in call `call`. */
+bool claim_begin(struct mp_claim *c, struct mp_p *pp, uint64_t w, uint64_t call);
+/* One membarrier, then take (IDLE, next gen: in the caller's hands) or
+ * release each.  Returns how many were taken; their pp stays set. */
+int claims_settle(struct mp_claim *c, int n);
 
 /* Store to into the word of a P the caller owns outright (claimed IDLE,
  * or STOPPED, under sched.lock).  Release: publishes what the caller

@@ -10,6 +10,7 @@
 
 #include "sched/fastpath.h"
 #include "sched/internal.h"
+#include "shim/membarrier.h"
 #include "shim/raw_syscall.h"
 #include "shim/vdso.h"
 
@@ -23,6 +24,8 @@
 static struct mp_table mp_table_static;
 struct mp_table *mp_tab = &mp_table_static;
 struct mp_sched mp_sched;
+bool mp_asym;
+static int sync_why;   /* why the CAS protocol (-errno), 0: asked for */
 __thread struct mp_m mp_self __attribute__((tls_model("initial-exec"))) = { .slot = -1 };
 
 #define relaxed memory_order_relaxed
@@ -51,6 +54,41 @@ static uintptr_t make_cookie(void)
 	return c | 1;   /* never NULL */
 }
 
+/*
+ * The protocol, chosen once, before any M exists: membarrier where the
+ * kernel offers it and registration works (here, in the library's
+ * constructor, normally before the program has a second thread: later
+ * it costs an RCU grace period), else CAS.  TSan cannot see membarrier's
+ * ordering, so its builds always use CAS.
+ */
+static void choose_sync(enum mp_sync want)
+{
+	static int registered_pid;   /* a registration lasts as long as the mm */
+	mp_asym = false;
+	sync_why = 0;
+#if MP_TSAN
+	(void)want;
+	(void)registered_pid;
+#else
+	if (want == MP_SYNC_CAS)
+		return;
+	int pid = mp_raw_getpid();
+	if (registered_pid != pid) {
+		sync_why = mp_membarrier_register();
+		if (sync_why == 0)
+			registered_pid = pid;
+	}
+	mp_asym = sync_why == 0;
+#endif
+}
+
+enum mp_sync mp_sched_sync(int *why)
+{
+	if (why)
+		*why = sync_why;
+	return mp_asym ? MP_SYNC_MEMBARRIER : MP_SYNC_CAS;
+}
+
 int mp_sched_init(const struct mp_options *opt)
 {
 	if (!opt || opt->nprocs < 1 || opt->nprocs > MP_MAXPROCS)
@@ -60,6 +98,7 @@ int mp_sched_init(const struct mp_options *opt)
 	mp_sched.opt = *opt;
 	if (!mp_sched.opt.slice_ns)
 		mp_sched.opt.slice_ns = MP_SLICE_DEFAULT_NS;
+	choose_sync(opt->sync);
 	atomic_store(&mp_sched.lock.word, 0);
 	mp_clock_init();
 	table_reset(opt->nprocs);
@@ -75,9 +114,10 @@ int mp_sched_init(const struct mp_options *opt)
 /*
  * In a fork child only the forking thread exists.  The lock may have been
  * held by a thread that is gone and the queue names threads that are gone,
- * so everything is rebuilt: this thread on P0 (or, if it forked from inside
- * a wrapped call, with nothing, so its exit takes a P), the rest idle, the
- * monitor not running (the caller restarts it).
+ * so everything is rebuilt: this thread on P0, the rest idle, the monitor
+ * not running (the caller restarts it).  A thread that forked from inside
+ * a wrapped call (a handler's fork) enters that call again with P0, so the
+ * call's exit finds what an exit expects.
  */
 void mp_sched_fork_child(void)
 {
@@ -92,21 +132,27 @@ void mp_sched_fork_child(void)
 	atomic_store(&mp_sched.mon_stop, 0);
 	mp_sched.pid = mp_raw_getpid();
 	mp_sched.start_ns = mp_now_ns();
+	if (mp_asym)
+		(void)mp_membarrier_register();   /* single-threaded: cheap; kept from the parent anyway */
 	if (!mp->attached)
 		return;
 	mp->tid = mp_raw_gettid();
 	mp->p = mp->oldp = NULL;
+	mp->acting = false;
 	mp_lock(&mp_sched.lock);
 	mp->slot = mslot_alloc_locked(mp->tid);   /* the fresh table's first slot */
 	mslot(mp->slot)->sig_unsafe = mp->sig_unsafe;
+	mp->call = &mslot(mp->slot)->call;
 	mp_unlock(&mp_sched.lock);
 	atomic_store(&mp_sched.nthreads, 1);
-	if (mp->depth == 0 || !mp->acting) {
-		mp->depth++;
-		mp_lock(&mp_sched.lock);
-		park_locked(mp);   /* finds P0 idle */
-		mp->depth--;
-	}
+	uint32_t depth = mp->depth;
+	mp->depth++;
+	mp_lock(&mp_sched.lock);
+	park_locked(mp);   /* finds P0 idle */
+	mp->depth = 0;
+	if (depth)
+		mp_enter_general(0, MC_ENTER);
+	mp->depth = depth;
 }
 
 void mp_sched_shutdown(void)

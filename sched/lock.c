@@ -3,9 +3,20 @@
 #include "sched/lock.h"
 #include "shim/raw_syscall.h"
 
+#ifdef MP_DEBUG
+/* Claims this thread has set and not settled (claim.c): it must not wait
+ * for the lock then, as a holder waiting for the claim may hold it. */
+extern __thread int mp_claims_pending __attribute__((tls_model("initial-exec")));
+void mp_throw(const char *fn, const char *what, long a, long b) __attribute__((noreturn, cold));
+#endif
+
 void mp_lock(struct mp_lock *l)
 {
 	uint32_t c = 0;
+#ifdef MP_DEBUG
+	if (mp_claims_pending)
+		mp_throw("mp_lock", "lock taken with claims pending", mp_claims_pending, 0);
+#endif
 	if (atomic_compare_exchange_strong_explicit(&l->word, &c, 1,
 	        memory_order_acquire, memory_order_relaxed))
 		goto held;

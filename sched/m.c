@@ -49,6 +49,7 @@ static void m_attach(bool reserved)
 		return;
 	}
 	mslot(mp->slot)->sig_unsafe = mp->sig_unsafe;
+	mp->call = &mslot(mp->slot)->call;
 	mp->attached = true;
 	if (!reserved)
 		atomic_fetch_add(&mp_sched.nthreads, 1);
@@ -100,9 +101,10 @@ void mp_m_detach(void)
 		release_locked(mp);
 	} else if (mp->oldp) {
 		/* Leaving from inside a call (a cancellation whose cleanup did
-		 * not run): the P may still wait in SYSCALL for us. */
+		 * not run): the P may still be ours, left in the call. */
 		struct mp_p *pp = mp->oldp;
 		uint64_t w = mp->pword;
+		claim_wait(pp);
 		if (p_cas(pp, &w, pw_next_gen(w, P_IDLE), "mp_m_detach"))
 			mp_p_put_locked(pp);
 		mp->oldp = NULL;
@@ -110,6 +112,7 @@ void mp_m_detach(void)
 	MP_CHECK(!ms->queued, "mp_m_detach", "leaving while in the queue", mp->tid, 0);
 	mslot_free_locked(mp->slot);
 	mp->slot = -1;
+	mp->call = NULL;
 	mp->attached = false;
 	mp->acting = false;
 	mp_unlock(&mp_sched.lock);

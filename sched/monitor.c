@@ -165,9 +165,11 @@ static uint64_t running_for(const struct cpu_sample *cs, uint64_t now)
  * monitor thread. */
 struct mon_p {
 	uint64_t word;           /* status word on the previous pass */
+	uint64_t call;           /* the holder's call word then (membarrier protocol) */
 	uint64_t hand_gen;       /* gen of the current holder ... */
 	uint64_t hand_since_ns;  /* ... and when the monitor first saw it */
-	uint64_t call_word;      /* gen+tick: the holder's last call ... */
+	uint64_t call_word;      /* gen+tick: the holder's last call (CAS protocol) ... */
+	uint64_t call_cw;        /* ... its call word (membarrier protocol) ... */
 	uint64_t call_since_ns;  /* ... first seen at */
 	struct cpu_sample cs;    /* holder's CPU clock since that call */
 	uint64_t signaled_ns;
@@ -190,6 +192,8 @@ static int check_running_p(struct mp_p *pp, struct mon_p *mv, uint64_t w, uint64
 	uint64_t slice = mp_sched.opt.slice_ns;
 	bool over_slice = now - mv->hand_since_ns >= slice || (w & PW_STOP);
 	int acted = 0;
+	if (w & PW_CLAIM)
+		return 0;   /* a waiter is looking at it: next pass */
 	if (over_slice && !(w & PW_PREEMPT)) {
 		/* Cooperative first: the next enter or exit fails its CAS. */
 		uint64_t fw = w | PW_PREEMPT;
@@ -286,36 +290,78 @@ static void watch_revoked(uint64_t now)
 	}
 }
 
-/* One pass over the P table.  Returns how many Ps changed hands. */
+/* Claims settled per membarrier: a pass over more Ps in calls pays one
+ * barrier per batch (the monitor's stack holds the batch). */
+#define RETAKE_BATCH 64
+
+static int settle_retakes(struct mp_claim *claims, int n)
+{
+	if (claims_settle(claims, n) == 0)
+		return 0;
+	int taken = 0;
+	mp_lock(&mp_sched.lock);
+	for (int k = 0; k < n; k++)
+		if (claims[k].pp) {
+			mp_retake_locked(claims[k].pp);
+			taken++;
+		}
+	mp_unlock(&mp_sched.lock);
+	return taken;
+}
+
+/*
+ * One pass over the P table.  Returns how many Ps changed hands.
+ *
+ * A P whose holder is in a call is retaken when Ms wait (or a resize
+ * stopped it) and the holder is in the very same call as on the previous
+ * pass, or in a known-blocking one, or (membarrier protocol, whose enter
+ * does not look at the flags) was asked to give the P up.  The CAS protocol takes it with one
+ * CAS from SYSCALL; the membarrier protocol claims it, and every claim of
+ * the pass is settled with one membarrier (claim.c).
+ */
 static int retake_pass(uint64_t now)
 {
 	uint32_t len = atomic_load(&mp_sched.ptable_len);
 	bool waiting = atomic_load(&mp_sched.nwaiting) > 0;
+	struct mp_claim claims[RETAKE_BATCH];
+	int nclaims = 0;
 	int taken = 0;
 	for (uint32_t i = 0; i < len; i++) {
 		struct mp_p *pp = &mp_allp[i];
 		struct mon_p *mv = &mon[i];
-		uint64_t w = atomic_load(&pp->word);
+		uint64_t call, w = atomic_load(&pp->word);
+		unsigned state = p_view(pp, w, &call);
 		uint64_t gen = w >> PW_GEN_SHIFT;
-		uint64_t call = w & ~(PW_STATE_MASK | PW_FLAGS_MASK);
+		uint64_t tick = w & ~(PW_STATE_MASK | PW_FLAGS_MASK);
 		if (gen != mv->hand_gen) {
 			mv->hand_gen = gen;
 			mv->hand_since_ns = now;
 		}
-		if (call != mv->call_word) {
-			mv->call_word = call;
+		if (tick != mv->call_word || call != mv->call_cw) {
+			mv->call_word = tick;
+			mv->call_cw = call;
 			mv->call_since_ns = now;
 			mv->cs.cpu_ns = -1;
 		}
-		switch (pw_state(w)) {
+		switch (state) {
 		case P_SYSCALL:
-			/* In the same syscall for a whole tick while Ms wait. */
-			if (waiting && w == mv->word &&
-			    p_cas(pp, &w, pw_next_gen(w, P_IDLE), "retake_pass")) {
-				mp_lock(&mp_sched.lock);
-				mp_retake_locked(pp);
-				mp_unlock(&mp_sched.lock);
-				taken++;
+			if (!mp_asym) {
+				/* In the same syscall for a whole tick while Ms wait. */
+				if (waiting && w == mv->word &&
+				    p_cas(pp, &w, pw_next_gen(w, P_IDLE), "retake_pass")) {
+					mp_lock(&mp_sched.lock);
+					mp_retake_locked(pp);
+					mp_unlock(&mp_sched.lock);
+					taken++;
+				}
+				break;
+			}
+			if ((waiting || (w & PW_STOP)) && !atomic_load(&pp->waking) &&
+			    ((call & MC_BLOCKING) || (w & (PW_PREEMPT | PW_STOP)) ||
+			     (w == mv->word && call == mv->call)) &&
+			    claim_begin(&claims[nclaims], pp, w, call) && ++nclaims == RETAKE_BATCH) {
+				taken += settle_retakes(claims, nclaims);
+				nclaims = 0;
 			}
 			break;
 		case P_RUNNING:
@@ -325,14 +371,20 @@ static int retake_pass(uint64_t now)
 				mv->cs.cpu_ns = -1;
 				break;
 			}
-			if (waiting || (w & PW_STOP))
-				taken += check_running_p(pp, mv, w, now);
+			if (!(waiting || (w & PW_STOP)))
+				break;
+			/* It may take the lock: no claim may be pending then. */
+			taken += settle_retakes(claims, nclaims);
+			nclaims = 0;
+			taken += check_running_p(pp, mv, w, now);
 			break;
 		default:
 			break;
 		}
-		mv->word = atomic_load(&pp->word);
+		mv->word = atomic_load(&pp->word);   /* as our own flag left it */
+		mv->call = call;
 	}
+	taken += settle_retakes(claims, nclaims);   /* before watch_revoked's lock */
 	if (atomic_load_explicit(&mp_sched.nrevoked, memory_order_relaxed))   /* a hint; the slots are read under the lock */
 		watch_revoked(now);
 	return taken;

@@ -113,7 +113,8 @@ void mp_retake_locked(struct mp_p *pp)
 /*
  * steal_blocking_locked: a waiter just queued.  A P whose holder entered a
  * known-blocking call need not wait for the monitor's tick: take it now and
- * hand it to the head of the queue (FIFO order is kept).
+ * hand it to the head of the queue (FIFO order is kept).  The CAS
+ * protocol's version, under the lock.
  */
 void steal_blocking_locked(void)
 {
@@ -126,6 +127,38 @@ void steal_blocking_locked(void)
 		if (p_cas(pp, &w, pw_next_gen(w, P_IDLE), "steal_blocking_locked"))
 			mp_retake_locked(pp);
 	}
+}
+
+/* The membarrier protocol's: claim Ps whose holders are in a blocking call
+ * (at most as many as wait, at most STEAL_MAX), settle them with one
+ * membarrier, and hand what was taken to the head of the queue.  Without
+ * sched.lock: claims are never made under it. */
+#define STEAL_MAX 8
+
+void steal_blocking(void)
+{
+	struct mp_claim c[STEAL_MAX];
+	int n = 0;
+	uint32_t want = atomic_load(&mp_sched.nwaiting);
+	uint32_t len = atomic_load(&mp_sched.ptable_len);
+	if (want > STEAL_MAX)
+		want = STEAL_MAX;
+	for (uint32_t i = 0; i < len && (uint32_t)n < want; i++) {
+		struct mp_p *pp = &mp_allp[i];
+		uint64_t call, w = atomic_load(&pp->word);
+		if (p_view(pp, w, &call) != P_SYSCALL || !(call & MC_BLOCKING) ||
+		    atomic_load(&pp->waking))
+			continue;
+		if (claim_begin(&c[n], pp, w, call))
+			n++;
+	}
+	if (claims_settle(c, n) == 0)
+		return;
+	mp_lock(&mp_sched.lock);
+	for (int k = 0; k < n; k++)
+		if (c[k].pp)
+			mp_retake_locked(c[k].pp);
+	mp_unlock(&mp_sched.lock);
 }
 
 void table_reset(uint32_t n)
@@ -145,25 +178,26 @@ void table_reset(uint32_t n)
 	}
 	atomic_store(&mp_sched.npidle, n);
 	mp_sched.qhead = mp_sched.qtail = -1;
-	/* Every M slot free, in index order. */
-	memset(mp_tab->m, 0, sizeof mp_tab->m);
-	for (int32_t i = 0; i < MP_MAX_MS; i++) {
-		mp_tab->m[i].free_next = i + 1 < MP_MAX_MS ? i + 1 : -1;
-		mp_tab->m[i].nextp = mp_tab->m[i].qnext = -1;
-	}
-	mp_tab->mfree = 0;
+	/* Every M slot free: the ones ever used are cleared, the rest have
+	 * never been touched (a fresh slot comes from the high-water mark, so
+	 * the table's pages are faulted in only as threads appear). */
+	int32_t used = atomic_load_explicit(&mp_tab->mhwm, relaxed);
+	memset(mp_tab->m, 0, (size_t)used * sizeof mp_tab->m[0]);
+	mp_tab->mfree = -1;
+	atomic_store_explicit(&mp_tab->mhwm, 0, relaxed);
 	memset(mp_sched.revoked, 0, sizeof mp_sched.revoked);
 	atomic_store(&mp_sched.nrevoked, 0);
 	atomic_store(&mp_sched.nwaiting, 0);
 	atomic_store(&mp_sched.nthreads, 0);
 	atomic_store(&mp_sched.nheld, 0);
 	atomic_store(&mp_sched.nheld_hwm, 0);
-#define MP_COUNTER_OWNER(name)
+	atomic_store(&mp_sched.calls_gone, 0);
+#define MP_COUNTER_CALLS(name)
 #define MP_COUNTER_P(name)
 #define MP_COUNTER_SCHED(name) atomic_store(&mp_sched.name, 0);
 #define MP_COUNTER(where, name, ...) MP_COUNTER_##where(name)
 #include "sched/counters.def"
-#undef MP_COUNTER_OWNER
+#undef MP_COUNTER_CALLS
 #undef MP_COUNTER_P
 #undef MP_COUNTER_SCHED
 #undef MP_COUNTER
@@ -176,16 +210,22 @@ int32_t mslot_alloc_locked(int tid)
 {
 	int32_t i = mp_tab->mfree;
 	check_lock_held("mslot_alloc_locked");
-	if (i < 0)
-		return -1;
+	if (i < 0) {
+		i = atomic_load_explicit(&mp_tab->mhwm, relaxed);
+		if (i >= MP_MAX_MS)
+			return -1;
+		atomic_store_explicit(&mp_tab->mhwm, i + 1, relaxed);
+	}
 	struct mp_mslot *ms = mslot(i);
-	mp_tab->mfree = ms->free_next;
+	if (i == mp_tab->mfree)
+		mp_tab->mfree = ms->free_next;
 	ms->free_next = -1;
 	ms->in_use = true;
 	ms->queued = false;
 	ms->qnext = ms->nextp = -1;
 	ms->pid = mp_sched.pid;
 	ms->tid = tid;
+	atomic_store_explicit(&ms->call, 0, relaxed);
 	atomic_store_explicit(&ms->park, 0, relaxed);
 	atomic_store_explicit(&ms->revoked, 0, relaxed);
 	return i;
@@ -199,6 +239,9 @@ void mslot_free_locked(int32_t slot)
 	         slot, ms->queued);
 	ms->in_use = false;
 	ms->tid = 0;
+	/* Its calls go to the total of Ms gone; the word starts again at 0. */
+	atomic_fetch_add(&mp_sched.calls_gone, mc_calls(atomic_load_explicit(&ms->call, relaxed)));
+	atomic_store_explicit(&ms->call, 0, relaxed);
 	ms->free_next = mp_tab->mfree;
 	mp_tab->mfree = slot;
 }

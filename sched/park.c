@@ -95,11 +95,14 @@ void park_locked(struct mp_m *mp)
 	atomic_store_explicit(&ms->park, 0, relaxed);
 	ms->nextp = -1;
 	waitq_push_locked(mp->slot);   /* nwaiting++ seq_cst: pairs with enter_blocking's load */
-	steal_blocking_locked();
+	if (!mp_asym)
+		steal_blocking_locked();
 	bool wake_monitor = atomic_load(&mp_sched.mon_sleeping);
 	uint64_t oldmask;
 	mp_raw_block_signals(&oldmask);   /* before anyone can hand us a P */
 	mp_unlock(&mp_sched.lock);
+	if (mp_asym)
+		steal_blocking();   /* claims: never under the lock (claim.c) */
 	if (wake_monitor)
 		mp_monitor_wake();
 	/* acquire: pairs with the hander's release of park, so nextp and
@@ -129,8 +132,10 @@ void park_locked(struct mp_m *mp)
 void release_locked(struct mp_m *mp)
 {
 	struct mp_p *pp = mp->p;
-	uint64_t cur = atomic_load(&pp->word);
 	check_lock_held("release_locked");
+	/* A claim on a P whose holder runs user code is released at once
+	 * (its call word says "not in a call"): wait for that. */
+	uint64_t cur = claim_wait(pp);
 	for (;;) {
 		if (pw_gen(cur) != pw_gen(mp->pword)) {
 			notice_revoked_locked(mp);
@@ -140,6 +145,8 @@ void release_locked(struct mp_m *mp)
 		         "held P not RUNNING", pp->id, pw_state(cur));
 		if (p_cas(pp, &cur, pw_next_gen(cur, P_IDLE), "release_locked"))
 			break;
+		if (cur & PW_CLAIM)
+			cur = claim_wait(pp);
 	}
 	mp->p = NULL;
 	mp_p_put_locked(pp);

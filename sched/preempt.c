@@ -100,6 +100,7 @@ bool mp_revoke(struct mp_p *pp, uint64_t w, int64_t cpu_ns)
 			break;
 		}
 	if (pw_state(cur) != P_RUNNING || (cur & ~PW_FLAGS_MASK) != (w & ~PW_FLAGS_MASK) ||
+	    (cur & PW_CLAIM) ||
 	    slot < 0 || !mv || !mv->in_use || atomic_load(&pp->waking)) {
 		mp_unlock(&mp_sched.lock);
 		return false;

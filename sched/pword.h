@@ -15,7 +15,7 @@
  * 64-bit word, so a thread can never act on a P it no longer owns:
  *
  *   bits  0..3   state   (P_IDLE, P_RUNNING, P_SYSCALL, P_STOPPED)
- *   bits  4..7   flags   (PW_PREEMPT, PW_BLOCKING, PW_STOP)
+ *   bits  4..7   flags   (PW_PREEMPT, PW_BLOCKING, PW_STOP, PW_CLAIM)
  *   bits  8..31  tick    bumped by the owner at every enter: the monitor
  *                        compares snapshots to see "still in the same
  *                        syscall" or "no intercepted call since"
@@ -35,9 +35,12 @@ enum p_state {
 	 * monitor may revoke it from an M blocked outside the table (CAS to
 	 * IDLE with a new gen) and may set flags on it. */
 	P_RUNNING = 1,
-	/* Its M is in a call that may block and kept the P for a cheap return.
-	 * No owner: the M's fast exit, the monitor's retake and a waiter's
-	 * steal (PW_BLOCKING) all CAS from the same word; exactly one wins. */
+	/* Its M is in a call that may block and kept the P for a cheap return
+	 * (the CAS protocol only: under the membarrier protocol a P whose
+	 * holder is in a call stays RUNNING, and the holder's M slot says
+	 * "in a call").  No owner: the M's fast exit, the monitor's retake and
+	 * a waiter's steal (PW_BLOCKING) all CAS from the same word; exactly
+	 * one wins. */
 	P_SYSCALL = 2,
 	/* Beyond nprocs after a resize.  Nobody may wire it; procresize alone
 	 * moves it back to IDLE, under sched.lock. */
@@ -48,6 +51,11 @@ enum p_state {
 #define PW_PREEMPT     0x10ull  /* holder overran its slice while Ms wait */
 #define PW_BLOCKING    0x20ull  /* holder is in a known-blocking call */
 #define PW_STOP        0x40ull  /* resize: holder must give it up */
+/* Membarrier protocol: a retaker or a stealer is deciding whether the
+ * holder is still in the call it saw (sched/claim.c).  While it is set
+ * nobody else changes the word: every other CAS expects a word without it
+ * and fails, and the holder waits for it to clear. */
+#define PW_CLAIM       0x80ull
 #define PW_FLAGS_MASK  0xf0ull
 #define PW_TICK_SHIFT  8
 #define PW_TICK_MASK   (0xffffffull << PW_TICK_SHIFT)

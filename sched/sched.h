@@ -33,8 +33,17 @@ typedef int (*mp_thread_create_fn)(pthread_t *, const pthread_attr_t *,
 struct mp_stats;
 typedef void (*mp_trace_fn)(const struct mp_stats *st, uint64_t elapsed_ms);
 
+/* How a holder's fast path is ordered against whoever takes its P
+ * (docs/design.md, "The fast path without a locked instruction"). */
+enum mp_sync {
+	MP_SYNC_AUTO = 0,         /* membarrier when the kernel offers it, else CAS */
+	MP_SYNC_MEMBARRIER,       /* the same, but a fallback is worth a warning */
+	MP_SYNC_CAS,              /* a CAS on each side of every call, as Go does */
+};
+
 struct mp_options {
 	uint32_t nprocs;          /* 1..MP_MAXPROCS */
+	enum mp_sync sync;        /* asked for; mp_sched_sync() says what is in force */
 	uint64_t slice_ns;        /* preemption slice; 0 = MP_SLICE_DEFAULT_NS */
 	int preempt_signo;        /* signal sent to preempt a holder; 0 = none */
 	uint64_t schedtrace_ms;   /* 0 = off */
@@ -75,6 +84,11 @@ int  mp_monitor_ensure(mp_thread_create_fn create);
 void mp_sched_fork_child(void);  /* in a fork child: one M on P0, fresh table */
 void mp_sched_shutdown(void);    /* stop the monitor; every call passes through */
 bool mp_sched_active(void);
+/* The protocol in force: MP_SYNC_MEMBARRIER or MP_SYNC_CAS.  If CAS
+ * although membarrier was asked for (or left to auto), *why (unless
+ * NULL) is the -errno of the membarrier step that failed; 0 if CAS was
+ * asked for or the build requires it (TSan). */
+enum mp_sync mp_sched_sync(int *why);
 /* The process the scheduler belongs to (updated in fork children): a
  * caller whose getpid() differs runs in a vfork child, which shares our
  * memory and must change nothing of ours. */

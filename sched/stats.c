@@ -16,29 +16,37 @@ void mp_stats_snapshot(struct mp_stats *st)
 	st->nprocs = rd(mp_sched.nprocs);
 	for (uint32_t i = 0; i < len; i++) {
 		const struct mp_p *pp = &mp_allp[i];
-		switch (pw_state(atomic_load(&pp->word))) {
+		switch (p_view(pp, atomic_load(&pp->word), NULL)) {
 		case P_IDLE:    st->idle++; break;
 		case P_RUNNING: st->running++; break;
 		case P_SYSCALL: st->in_syscall++; break;
 		default:        st->stopped++; break;
 		}
-#define MP_COUNTER_OWNER(name) st->name += rd(pp->name);
+#define MP_COUNTER_CALLS(name)
 #define MP_COUNTER_P(name) st->name += rd(pp->name);
 #define MP_COUNTER_SCHED(name)
 #define MP_COUNTER(where, name, ...) MP_COUNTER_##where(name)
 #include "sched/counters.def"
-#undef MP_COUNTER_OWNER
+#undef MP_COUNTER_CALLS
 #undef MP_COUNTER_P
 #undef MP_COUNTER_SCHED
 	}
+	/* The calls: counted in the call words of the Ms (a slot not in use
+	 * reads 0; none beyond the high-water mark was ever used, so the
+	 * table's untouched pages stay untouched), and of the Ms gone. */
+	st->enters = rd(mp_sched.calls_gone);
+	int32_t hwm = atomic_load_explicit(&mp_tab->mhwm, memory_order_relaxed);
+	for (int32_t i = 0; i < hwm && i < MP_MAX_MS; i++)
+		st->enters += mc_calls(rd(mp_tab->m[i].call));
+	st->fast_exits = st->enters > st->slow_exits ? st->enters - st->slow_exits : 0;
 	st->threads = rd(mp_sched.nthreads);
 	st->waiting = rd(mp_sched.nwaiting);
 	st->running_hwm = rd(mp_sched.nheld_hwm);
-#define MP_COUNTER_OWNER(name)
+#define MP_COUNTER_CALLS(name)
 #define MP_COUNTER_P(name)
 #define MP_COUNTER_SCHED(name) st->name = rd(mp_sched.name);
 #include "sched/counters.def"
-#undef MP_COUNTER_OWNER
+#undef MP_COUNTER_CALLS
 #undef MP_COUNTER_P
 #undef MP_COUNTER_SCHED
 #undef MP_COUNTER

@@ -33,6 +33,7 @@ static bool not_this_task(const struct mp_m *mp)
 /* The fast paths are inline in sched/fastpath.h; these are their slow
  * halves and the out-of-line entry points. */
 
+/* The CAS protocol's enter, when its CAS failed (mp_enter_general). */
 void mp_enter_slow(struct mp_m *mp, uint64_t flags)
 {
 	struct mp_p *pp = mp->p;
@@ -83,15 +84,18 @@ void mp_enter_blocking(void)
 }
 
 /*
- * Go's entersyscallblock, second half: an M waits, so the P we just left in
- * SYSCALL goes to it at once instead of waiting for the monitor.
+ * Go's entersyscallblock, second half: an M waits, so the P we just left
+ * (SYSCALL, or RUNNING with our call word "in a blocking call") goes to it
+ * at once instead of waiting for the monitor.  The CAS fails if anybody
+ * wrote the word since we saw it: a waiter or the monitor took the P or
+ * claimed it, or flagged it; our exit sorts that out.
  */
 void mp_enter_blocking_handoff(struct mp_m *mp)
 {
 	struct mp_p *pp = mp->oldp;
 	uint64_t w = mp->pword;
 	if (!p_cas(pp, &w, pw_next_gen(w, P_IDLE), "mp_enter_blocking_handoff"))
-		return;   /* a waiter or the monitor took it first */
+		return;
 	mp->oldp = NULL;
 	mp_lock(&mp_sched.lock);
 	mp_p_put_locked(pp);
@@ -103,6 +107,13 @@ void mp_exit_syscall(void)
 	mp_exit_syscall_fast();
 }
 
+/*
+ * The exit of an M whose P word is not what it left (or that has none).
+ * The call word already says "out of the call".  While the word still
+ * holds our gen the P is ours (after any claim clears): give it up if a
+ * resize or a waiter asked for it, else clear a stale flag and keep it.
+ * Otherwise it was taken (retake, steal, hand-off, revoke): queue for one.
+ */
 void mp_exit_slow(struct mp_m *mp)
 {
 	struct mp_p *pp = mp->oldp;
@@ -111,34 +122,43 @@ void mp_exit_slow(struct mp_m *mp)
 	mp->oldp = NULL;
 	mp_lock(&mp_sched.lock);
 	if (pp) {
-		uint64_t cur = atomic_load(&pp->word);
-		while (pw_gen(cur) == pw_gen(mp->pword) && pw_state(cur) == P_SYSCALL) {
-			/* Still ours, but flagged while we were away. */
+		/* The state a P is left in during a call, by protocol. */
+		unsigned left = mp_asym ? P_RUNNING : P_SYSCALL;
+		uint64_t cur = claim_wait(pp);
+		while (pw_gen(cur) == pw_gen(mp->pword) && pw_state(cur) == left) {
 			bool stop = cur & PW_STOP;
 			bool preempt = (cur & PW_PREEMPT) && !waitq_empty_locked();
+			bool ok;
 			if (stop || preempt) {
-				if (!p_cas(pp, &cur, pw_next_gen(cur, P_IDLE), "mp_exit_slow"))
-					continue;
-				if (preempt)
-					count(&pp->preempts);
-				mp_p_put_locked(pp);   /* to the head; we queue behind */
-				break;
+				ok = p_cas(pp, &cur, pw_next_gen(cur, P_IDLE), "mp_exit_slow");
+				if (ok) {
+					if (preempt)
+						count(&pp->preempts);
+					mp_p_put_locked(pp);   /* to the head; we queue behind */
+					break;
+				}
+			} else {
+				uint64_t nw = pw_with_state(cur, P_RUNNING);
+				ok = p_cas(pp, &cur, nw, "mp_exit_slow");
+				if (ok) {
+					mp_unlock(&mp_sched.lock);
+					mp->pword = nw;
+					sfence();
+					mp->p = pp;
+					return;
+				}
 			}
-			uint64_t nw = pw_with_state(cur, P_RUNNING);
-			if (p_cas(pp, &cur, nw, "mp_exit_slow")) {
-				mp_unlock(&mp_sched.lock);
-				mp_count_owner(&pp->enters);
-				mp_count_owner(&pp->fast_exits);
-				mp->pword = nw;
-				sfence();
-				mp->p = pp;
-				return;
-			}
+			if (cur & PW_CLAIM)
+				cur = claim_wait(pp);
+		}
+		if (pw_gen(cur) != pw_gen(mp->pword) && mp->slot >= 0 &&
+		    atomic_load(&mslot(mp->slot)->revoked)) {
+			/* Revoked before the call (the membarrier protocol's
+			 * enter does not look at the word): noticed now. */
+			notice_revoked_locked(mp);
 		}
 	}
 	park_locked(mp);
-	if (mp->p) {
-		count(&mp->p->enters);   /* counted at exit, see mp_enter_fast */
+	if (mp->p)
 		count(&mp->p->slow_exits);
-	}
 }

@@ -64,7 +64,7 @@ void mp_check_m(const struct mp_m *mp, const char *fn)
 		return;
 	MP_CHECK(pp >= mp_allp && pp < mp_allp + MP_MAXPROCS, fn,
 	         "m.p is not a P", (long)(uintptr_t)pp, 0);
-	uint64_t w = atomic_load_explicit(&pp->word, acquire);   /* m, tid published with it */
+	uint64_t w = claim_wait(pp);   /* acquire: m, tid published with it */
 	if (pw_gen(w) == pw_gen(mp->pword)) {
 		MP_CHECK(pw_state(w) == P_RUNNING, fn, "m.p is not RUNNING",
 		         pp->id, pw_state(w));

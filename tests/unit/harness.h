@@ -22,6 +22,7 @@
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sched.h>
 #include <time.h>
@@ -110,9 +111,18 @@ static inline const char *stats_str(const struct mp_stats *s)
 
 /* ---- fixtures ---------------------------------------------------------- */
 
+/* MP_TEST_SYNC=cas runs a test under the CAS protocol (meson registers
+ * every unit test a second time so, as NAME_cas); else the default, the
+ * membarrier protocol where the kernel has it. */
+static inline enum mp_sync test_sync(void)
+{
+	const char *s = getenv("MP_TEST_SYNC");
+	return s && strcmp(s, "cas") == 0 ? MP_SYNC_CAS : MP_SYNC_AUTO;
+}
+
 static inline void sched_up_monitor(uint32_t n, bool monitor)
 {
-	struct mp_options opt = { .nprocs = n };
+	struct mp_options opt = { .nprocs = n, .sync = test_sync() };
 	int rc = mp_sched_init(&opt);
 	cr_assert_eq(rc, 0, "mp_sched_init(nprocs=%u) = %d", n, rc);
 	if (monitor) {

@@ -44,4 +44,33 @@ static inline __attribute__((always_inline)) void mp_bracket_end(char *scope)
 	enter##_fast();                                                     \
 	__attribute__((cleanup(mp_bracket_end), unused)) char mp_bracket_scope_ = 0
 
+/*
+ * The fast bracket of the generated wrappers (wrappers.c), the membarrier
+ * protocol's plain stores inline:
+ *
+ *   if (!mp_fast_enter(MC_ENTER))          // nested, not an M, or CAS
+ *       return mp_general_read(fd, buf, n); // a tail call: MP_BRACKET there
+ *   MP_FAST_BRACKET(MC_EXIT, MP_CALL_read);
+ *   return real(fd, buf, n);
+ *
+ * Everything unusual is a tail call to the general wrapper, so the fast
+ * path calls nothing but the real function and keeps the arguments where
+ * they arrived.
+ */
+static inline __attribute__((always_inline)) void mp_fast_bracket_end(char *scope)
+{
+	(void)scope;
+	mp_fast_exit(MC_EXIT);
+}
+
+static inline __attribute__((always_inline)) void mp_fast_bracket_end_blocking(char *scope)
+{
+	(void)scope;
+	mp_fast_exit(MC_EXIT_BLOCKING);
+}
+
+#define MP_FAST_BRACKET(end, id)                                            \
+	(void)(enum mp_call_id)(id);                                        \
+	__attribute__((cleanup(end), unused)) char mp_bracket_scope_ = 0
+
 #endif

@@ -29,19 +29,53 @@
 #include "preload/try.h"
 #include "preload/wrap.h"
 
+/*
+ * Each row has two: the exported wrapper, whose fast path is the
+ * membarrier protocol's inline bracket (wrap.h), and mp_general_NAME, the
+ * general bracket (both protocols, nesting, threads that are not Ms, the
+ * hand-off of a blocking call while Ms wait) that the wrapper tail-calls
+ * for anything else.  pass_if is checked by the wrapper, before either.
+ */
+#define MP_GENERAL(enter, ret, name, params, args)                          \
+	static __attribute__((noinline)) ret mp_general_##name params       \
+	{                                                                   \
+		mp_real_##name##_fn real = mp_real_##name();                \
+		MP_BRACKET(enter, MP_CALL_##name);                          \
+		return real args;                                           \
+	}
+
 #define MP_WRAPPER(enter, ret, name, params, args, pass_if)                 \
+	MP_GENERAL(enter, ret, name, params, args)                          \
 	MP_EXPORT ret name params                                           \
 	{                                                                   \
 		mp_real_##name##_fn real = mp_real_##name();                \
 		if (pass_if)                                                \
 			return real args;                                   \
-		MP_BRACKET(enter, MP_CALL_##name);                          \
+		if (!mp_fast_enter(MC_ENTER))                               \
+			return mp_general_##name args;                      \
+		MP_FAST_BRACKET(mp_fast_bracket_end, MP_CALL_##name);       \
+		return real args;                                           \
+	}
+
+/* A known-blocking call hands its P off at once while Ms wait: that is the
+ * general bracket's job, so the fast one runs only while none waits. */
+#define MP_WRAPPER_BLOCKING(ret, name, params, args, pass_if)               \
+	MP_GENERAL(mp_enter_blocking, ret, name, params, args)              \
+	MP_EXPORT ret name params                                           \
+	{                                                                   \
+		mp_real_##name##_fn real = mp_real_##name();                \
+		if (pass_if)                                                \
+			return real args;                                   \
+		if (mp_waiters() || !mp_fast_enter(MC_ENTER_BLOCKING))      \
+			return mp_general_##name args;                      \
+		MP_FAST_BRACKET(mp_fast_bracket_end_blocking, MP_CALL_##name); \
 		return real args;                                           \
 	}
 
 /* The object waited for is the first argument, the try's only one. */
 #define MP_FIRST_ARG(a, ...) a
 #define MP_TRY_WRAPPER(ret, name, params, args, pass_if, try)               \
+	MP_GENERAL(mp_enter_blocking, ret, name, params, args)              \
 	MP_EXPORT ret name params                                           \
 	{                                                                   \
 		mp_real_##name##_fn real = mp_real_##name();                \
@@ -50,14 +84,16 @@
 			return real args;                                   \
 		if (mp_try_##try(MP_FIRST_ARG args, &r))                    \
 			return r;                                           \
-		MP_BRACKET(mp_enter_blocking, MP_CALL_##name);              \
+		if (mp_waiters() || !mp_fast_enter(MC_ENTER_BLOCKING))      \
+			return mp_general_##name args;                      \
+		MP_FAST_BRACKET(mp_fast_bracket_end_blocking, MP_CALL_##name); \
 		return real args;                                           \
 	}
 
 #define MP_WRAP_MAY_BLOCK(ret, name, params, args, pass_if, try)            \
 	MP_WRAPPER(mp_enter_syscall, ret, name, params, args, pass_if)
 #define MP_WRAP_BLOCKING(ret, name, params, args, pass_if, try)             \
-	MP_WRAPPER(mp_enter_blocking, ret, name, params, args, pass_if)
+	MP_WRAPPER_BLOCKING(ret, name, params, args, pass_if)
 #define MP_WRAP_TRY_FIRST(...) MP_TRY_WRAPPER(__VA_ARGS__)
 #define MP_WRAP_CUSTOM(...)
 #define MP_WRAP_REAL(...)

@@ -26,18 +26,44 @@ void mp_exit_slow(struct mp_m *mp) __attribute__((cold));
 void mp_enter_blocking_handoff(struct mp_m *mp) __attribute__((cold));
 void mp_check_m(const struct mp_m *mp, const char *fn);
 
+/*
+ * mp_exit_slow for the inline fast exit.  On x86_64 it preserves every
+ * general register (fastslow.c, built with -mgeneral-regs-only), so the
+ * wrapper around a fast exit keeps the real call's result in rax across
+ * it and needs no callee-saved register nor frame for it: two pushes and
+ * pops, and a stack adjustment, fewer on every call.  It may clobber the
+ * vector registers, which every caller of a libc function expects.
+ */
+#if defined(__x86_64__) && !MP_TSAN
+void mp_fast_exit_slow(void) __attribute__((no_caller_saved_registers, cold));
+/* Called from asm so the compiler knows nothing is clobbered (GCC keeps
+ * rax anyway around a no_caller_saved_registers call, and a cleanup's
+ * landing pad then needs a register for the exception too).  The wrapper
+ * makes calls of its own, so its stack is aligned here and it keeps
+ * nothing in the red zone. */
+#define MP_FAST_EXIT_SLOW(mp) __asm__ volatile("call mp_fast_exit_slow" ::: "memory", "cc")
+#else
+#define MP_FAST_EXIT_SLOW(mp) mp_exit_slow(mp)
+#endif
+
 #ifdef MP_DEBUG
 #define mp_fast_check_m(mp, fn) mp_check_m(mp, fn)
 #else
 #define mp_fast_check_m(mp, fn) ((void)0)
 #endif
 
-/* The M's own call word: a plain load and store, never a locked add (the
- * M is its only writer; the monitor and stats read it). */
+/* The M's own call word: never a locked add (the M is its only writer;
+ * the monitor and stats read it).  On x86_64 one unlocked add to memory,
+ * which a reader sees whole, before or after; elsewhere a relaxed load and
+ * store.  TSan sees the C form. */
 static inline void mc_add(_Atomic uint64_t *c, uint64_t add)
 {
+#if defined(__x86_64__) && !MP_TSAN
+	__asm__ volatile("addq %1, %0" : "+m"(*(uint64_t *)c) : "er"(add));
+#else
 	atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + add,
 	                      memory_order_relaxed);
+#endif
 }
 
 /* The word of a P whose holder enters a call (CAS protocol): SYSCALL, tick + 1. */
@@ -45,6 +71,12 @@ static inline uint64_t pw_entered(uint64_t w, uint64_t flags)
 {
 	uint64_t tick = ((w & PW_TICK_MASK) + PW_TICK_ONE) & PW_TICK_MASK;
 	return (w & ~(PW_TICK_MASK | PW_STATE_MASK | PW_FLAGS_MASK)) | tick | flags | P_SYSCALL;
+}
+
+/* Ms wait for a P: a hint (relaxed), for the wrappers of blocking calls. */
+static inline bool mp_waiters(void)
+{
+	return atomic_load_explicit(&mp_sched.nwaiting, memory_order_relaxed) != 0;
 }
 
 /*
@@ -79,8 +111,7 @@ static inline __attribute__((always_inline)) bool mp_fast_enter(uint64_t mc_ente
 	mp_fast_check_m(mp, "enter");
 	mc_add(mp->call, mc_enter);
 	sfence();   /* in the call before m.p is 0: see mp_preempt_signal */
-	mp->oldp = pp;
-	mp->p = NULL;
+	mp->p = NULL;   /* m.oldp is pp already: it is the P held, or left */
 	return true;
 }
 
@@ -100,11 +131,9 @@ static inline __attribute__((always_inline)) void mp_fast_exit(uint64_t mc_exit)
 	sfence();   /* the store above, then the load below (the compiler's order;
 	               the CPU's is the claimer's membarrier's business) */
 	if (__builtin_expect(atomic_load_explicit(&pp->word, memory_order_relaxed) == mp->pword, 1)) {
-		mp->oldp = NULL;
 		mp->p = pp;
 	} else {
-		mp_exit_slow(mp);
-		mp_fast_check_m(mp, "exit_syscall");
+		MP_FAST_EXIT_SLOW(mp);
 	}
 	sfence();
 	mp->depth = 0;
@@ -204,7 +233,6 @@ static inline __attribute__((always_inline)) void mp_exit_syscall_fast(void)
 		if (mp_asym) {
 			sfence();
 			if (pp && atomic_load_explicit(&pp->word, memory_order_relaxed) == w) {
-				mp->oldp = NULL;
 				mp->p = pp;
 			} else {
 				mp_exit_slow(mp);
@@ -213,7 +241,6 @@ static inline __attribute__((always_inline)) void mp_exit_syscall_fast(void)
 			uint64_t nw = pw_with_state(w, P_RUNNING);
 			if (__builtin_expect(pp != NULL, 1) &&
 			    __builtin_expect(atomic_compare_exchange_strong(&pp->word, &w, nw), 1)) {
-				mp->oldp = NULL;
 				mp->pword = nw;
 				sfence();
 				mp->p = pp;

@@ -30,6 +30,10 @@
 #define MP_TSAN 0
 #endif
 
+/* The core's globals are the library's own: the fast path reaches them
+ * rip-relative, not through the GOT. */
+#define MP_HIDDEN __attribute__((visibility("hidden")))
+
 struct mp_m;
 
 struct mp_p {
@@ -70,8 +74,9 @@ struct mp_p {
  */
 struct mp_m {
 	struct mp_p *p;          /* the P held (RUNNING, owned by this M's slot) or 0 */
-	struct mp_p *oldp;       /* the P left at enter (SYSCALL, or RUNNING under the
-	                            membarrier protocol), or 0 */
+	struct mp_p *oldp;       /* the P held (== p) or left in a call (p == 0:
+	                            SYSCALL, or RUNNING under the membarrier
+	                            protocol), or 0: wired with p, cleared when lost */
 	uint64_t pword;          /* the P word as this M last saw it its own: what its
 	                            next CAS expects, or its exit compares */
 	_Atomic uint64_t *call;  /* its M slot's call word (mslot()->call) while attached */
@@ -139,7 +144,7 @@ struct mp_table {
 	bool futex_shared;       /* FUTEX_PRIVATE_FLAG unless shared */
 };
 
-extern struct mp_table *mp_tab;
+extern MP_HIDDEN struct mp_table *mp_tab;
 #define mp_allp (mp_tab->p)
 
 static inline struct mp_mslot *mslot(int32_t i) { return &mp_tab->m[i]; }
@@ -214,7 +219,7 @@ struct mp_sched {
 	int pid;
 };
 
-extern struct mp_sched mp_sched;
+extern MP_HIDDEN struct mp_sched mp_sched;
 
 /* ---- the wait queue (waitq.c) ------------------------------------------
  * The FIFO of parked Ms: the seam where another policy can go.  Under
@@ -341,7 +346,7 @@ static inline void p_cas_claimed(struct mp_p *pp, uint64_t from, uint64_t to, co
  * holder's fast path makes plain stores and loads only, and whoever takes
  * a P from a holder in a call claims it (claim.c).  False: the CAS
  * protocol.  Read on every call: one predictable branch. */
-extern bool mp_asym;
+extern MP_HIDDEN bool mp_asym;
 
 /* The state of a P as the monitor and the statistics see it.  Under the
  * membarrier protocol a P whose holder is in a call reads RUNNING in its

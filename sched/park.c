@@ -27,6 +27,7 @@ void wire(struct mp_m *mp, struct mp_p *pp, uint64_t w)
 	         atomic_load_explicit(&pp->mslot, relaxed) == mp->slot,
 	         "wire", "P not assigned to this M", pp->id, pw_state(w));
 	mp->pword = w;
+	mp->oldp = pp;
 	sfence();
 	mp->p = pp;   /* last: our signal handler trusts p only once pword is set */
 }
@@ -52,7 +53,7 @@ void notice_revoked_locked(struct mp_m *mp)
 		atomic_fetch_sub(&mp_sched.nrevoked, 1);
 	}
 	atomic_store(&ms->revoked, 0);
-	mp->p = NULL;
+	mp->p = mp->oldp = NULL;
 }
 
 /*
@@ -148,6 +149,6 @@ void release_locked(struct mp_m *mp)
 		if (cur & PW_CLAIM)
 			cur = claim_wait(pp);
 	}
-	mp->p = NULL;
+	mp->p = mp->oldp = NULL;
 	mp_p_put_locked(pp);
 }

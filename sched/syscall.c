@@ -143,6 +143,7 @@ void mp_exit_slow(struct mp_m *mp)
 				if (ok) {
 					mp_unlock(&mp_sched.lock);
 					mp->pword = nw;
+					mp->oldp = pp;
 					sfence();
 					mp->p = pp;
 					return;

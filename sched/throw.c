@@ -75,6 +75,8 @@ void mp_check_m(const struct mp_m *mp, const char *fn)
 		MP_CHECK(mp->slot >= 0 && atomic_load_explicit(&mslot(mp->slot)->revoked, acquire), fn,
 		         "m.p is stale and was not revoked", pp->id, pw_gen(w));
 	}
+	MP_CHECK(mp->oldp == pp, fn, "m.oldp is not m.p while m.p is held", pp->id,
+	         mp->oldp ? (long)mp->oldp->id : -1);
 #else
 	(void)mp;
 	(void)fn;

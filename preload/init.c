@@ -137,6 +137,47 @@ static int mp_seccomp_mode(void)
 	return *p >= '0' && *p <= '2' ? *p - '0' : -1;
 }
 
+/* "sync=membarrier", or "sync=cas (membarrier: error 38)" when it fell back. */
+static void mp_line_sync(struct mp_line *ln)
+{
+	int why = 0;
+	if (mp_sched_sync(&why) == MP_SYNC_MEMBARRIER) {
+		mp_line_str(ln, "sync=membarrier");
+		return;
+	}
+	mp_line_str(ln, "sync=cas");
+	if (why) {
+		mp_line_str(ln, " (membarrier: error ");
+		mp_line_i64(ln, -why);
+		mp_line_str(ln, ")");
+	}
+}
+
+static void mp_sync_warn(void)
+{
+	struct mp_line ln;
+	mp_line_init(&ln);
+	mp_line_str(&ln, "maxprocs: MAXPROCS_SYNC=membarrier, but the kernel refused it: ");
+	mp_line_sync(&ln);
+	mp_line_write(&ln, 2);
+}
+
+/* The schedtrace's first line: what the lines after it were measured with. */
+static void mp_sync_header(void)
+{
+	struct mp_line ln;
+	mp_line_init(&ln);
+	mp_line_str(&ln, "maxprocs 0ms: schedtrace every ");
+	mp_line_u64(&ln, mp_config.schedtrace_ms);
+	mp_line_str(&ln, "ms procs=");
+	mp_line_u64(&ln, mp_config.nprocs);
+	mp_line_str(&ln, " slice=");
+	mp_line_u64(&ln, mp_config.slice_ns / 1000);
+	mp_line_str(&ln, "us ");
+	mp_line_sync(&ln);
+	mp_line_write(&ln, 2);
+}
+
 static void mp_debug_config(const struct mp_cpus_info *cpus)
 {
 	static const char *const seccomp[] = { "unknown", "off", "strict", "filter" };
@@ -170,6 +211,8 @@ static void mp_debug_config(const struct mp_cpus_info *cpus)
 		mp_line_str(&ln, "off");
 	mp_line_str(&ln, " seccomp=");
 	mp_line_str(&ln, seccomp[mp_seccomp_mode() + 1]);
+	mp_line_str(&ln, " ");
+	mp_line_sync(&ln);
 	mp_line_write(&ln, 2);
 }
 
@@ -211,12 +254,17 @@ __attribute__((constructor(101))) static void mp_preload_init(void)
 	opt.trace = mp_trace_stderr;
 	opt.monitor_leaves = true;
 	opt.preempt_signo = 0;   /* set below, once the handler is in */
+	opt.sync = (enum mp_sync)mp_config.sync;
 
 	r = mp_sched_init(&opt);
 	if (r < 0) {
 		mp_preload_fail("cannot start the scheduler", -r);
 		goto out;
 	}
+	if (mp_config.sync == MP_CONFIG_SYNC_MEMBARRIER && mp_sched_sync(NULL) != MP_SYNC_MEMBARRIER)
+		mp_sync_warn();
+	if (mp_config.schedtrace_ms)
+		mp_sync_header();
 	/* The handler goes in before the monitor exists, so the monitor never
 	 * signals a thread that has no handler yet. */
 	mp_signals_init(mp_config.preempt_signal, mp_real_sigaction());

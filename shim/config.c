@@ -120,6 +120,16 @@ int mp_config_parse(struct mp_config *cfg, const struct mp_env *env,
 	                       0, warn, ctx, &bad, &v))
 		cfg->preempt_signal = (int)v;
 
+	/* Words only: the warning is mp_config_one's, which accepts no number
+	 * here (its range is empty). */
+	cfg->sync = MP_CONFIG_SYNC_AUTO;
+	if (env->sync && strcmp(env->sync, "membarrier") == 0)
+		cfg->sync = MP_CONFIG_SYNC_MEMBARRIER;
+	else if (env->sync && strcmp(env->sync, "cas") == 0)
+		cfg->sync = MP_CONFIG_SYNC_CAS;
+	else if (env->sync && strcmp(env->sync, "auto") != 0)
+		mp_config_one(&mp_setting_sync, env->sync, 0, warn, ctx, &bad, &v);
+
 	return bad;
 }
 

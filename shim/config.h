@@ -67,7 +67,12 @@ struct mp_config {
 	uint64_t slice_ns;
 	bool debug;
 	int preempt_signal;       /* MP_PREEMPT_SIGNAL_AUTO, _OFF or a number */
+	int sync;                 /* MP_CONFIG_SYNC_*: the values of enum mp_sync */
 };
+
+#define MP_CONFIG_SYNC_AUTO 0
+#define MP_CONFIG_SYNC_MEMBARRIER 1
+#define MP_CONFIG_SYNC_CAS 2
 
 /* Receives each warning, a complete line without its '\n'. */
 typedef void (*mp_warn_fn)(void *ctx, const char *line);

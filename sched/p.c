@@ -31,6 +31,11 @@ uint64_t p_assign_locked(struct mp_p *pp, int32_t slot)
 	MP_CHECK(pw_state(w) == P_IDLE && !pp->in_idle, "p_assign_locked",
 	         "P not claimed idle", pp->id, pw_state(w));
 	MP_CHECK(ms->in_use, "p_assign_locked", "M slot not in use", pp->id, slot);
+	/* release fence: the word's earlier change (IDLE, a new gen: a
+	 * revoke, say) is visible before the new owner's slot, so that
+	 * mp_check_m (debug builds) can tell a torn read of word and mslot
+	 * from a P that does not point back.  Free on x86. */
+	atomic_thread_fence(release);
 	/* relaxed: published by the release store of the word below */
 	atomic_store_explicit(&pp->mslot, slot, relaxed);
 	atomic_store_explicit(&pp->pid, ms->pid, relaxed);

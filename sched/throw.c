@@ -65,12 +65,28 @@ void mp_check_m(const struct mp_m *mp, const char *fn)
 	MP_CHECK(pp >= mp_allp && pp < mp_allp + MP_MAXPROCS, fn,
 	         "m.p is not a P", (long)(uintptr_t)pp, 0);
 	uint64_t w = claim_wait(pp);   /* acquire: m, tid published with it */
-	if (pw_gen(w) == pw_gen(mp->pword)) {
+	bool ours = pw_gen(w) == pw_gen(mp->pword);
+	if (ours) {
 		MP_CHECK(pw_state(w) == P_RUNNING, fn, "m.p is not RUNNING",
 		         pp->id, pw_state(w));
-		MP_CHECK(atomic_load_explicit(&pp->mslot, relaxed) == mp->slot, fn,
-		         "m.p does not point back to this M", pp->id, 0);
-	} else {
+		/* The word and mslot are two loads.  Between them the monitor
+		 * may revoke the P (this M was descheduled or asleep: allowed,
+		 * the M finds out at its next entry point) and hand it to
+		 * another M, whose slot we would then read.  mslot counts only
+		 * if the word still has our gen after it: read it again.  The
+		 * fence pairs with the one in p_assign_locked (a new owner's
+		 * slot is stored only after the word left our gen). */
+		int32_t owner = atomic_load_explicit(&pp->mslot, relaxed);
+		atomic_thread_fence(acquire);
+		uint64_t again = atomic_load_explicit(&pp->word, acquire);
+		ours = pw_gen(again) == pw_gen(w);
+		if (ours)
+			MP_CHECK(owner == mp->slot, fn, "m.p does not point back to this M",
+			         pp->id, owner);
+		else
+			w = again;   /* revoked meanwhile: checked below */
+	}
+	if (!ours) {
 		/* acquire: revoked is stored before the revoking CAS */
 		MP_CHECK(mp->slot >= 0 && atomic_load_explicit(&mslot(mp->slot)->revoked, acquire), fn,
 		         "m.p is stale and was not revoked", pp->id, pw_gen(w));

@@ -26,7 +26,7 @@
  * that stayed small, and show what the scheduler itself does.  "mon%" is
  * the monitor's CPU time over the row's wall time: its cost while Ms wait.
  *
- * usage: bench_liveness [TRIALS]      (default 300 per row)
+ * usage: [MAXPROCS_SYNC=cas] bench_liveness [TRIALS]      (default 300 per row)
  */
 #include "sched/relax.h"
 #include "sched/sched.h"
@@ -165,8 +165,11 @@ static struct runq runq_of(int tid)
 
 static void sched_up(uint32_t nprocs, uint64_t slice_ns, int signo)
 {
+	/* MAXPROCS_SYNC=cas: the CAS protocol, as the library would take it */
+	const char *sync = getenv("MAXPROCS_SYNC");
 	struct mp_options opt = { .nprocs = nprocs, .slice_ns = slice_ns,
-	                          .preempt_signo = signo };
+	                          .preempt_signo = signo,
+	                          .sync = sync && !strcmp(sync, "cas") ? MP_SYNC_CAS : MP_SYNC_AUTO };
 	int err = mp_sched_init(&opt);
 	if (!err)
 		err = mp_monitor_start(create_monitor);
@@ -746,6 +749,15 @@ int main(int argc, char **argv)
 	       " us from when the P should go to W running;\n"
 	       "  q = quiet trials (H+W+monitor waited < %d us on run queues, beyond 2 us per tick)\n",
 	       R.trials, sysconf(_SC_NPROCESSORS_ONLN), load[0], QUIET_RUNQ_NS / 1000);
+	{
+		const char *sync = getenv("MAXPROCS_SYNC");
+		struct mp_options probe = { .nprocs = 1,
+		                            .sync = sync && !strcmp(sync, "cas") ? MP_SYNC_CAS : MP_SYNC_AUTO };
+		if (mp_sched_init(&probe) == 0) {
+			printf("  protocol: %s\n", mp_sched_sync(NULL) == MP_SYNC_CAS ? "cas" : "membarrier");
+			mp_sched_shutdown();
+		}
+	}
 #ifdef MP_DEBUG
 	printf("  WARNING: invariant checks are on (debug build); use a release build\n");
 #endif

@@ -2,8 +2,9 @@
  * bench_write.c - what the preload adds to a cheap intercepted call.
  *
  * One thread writes 1 byte to /dev/null in a loop, plainly and under
- * libmaxprocs.so (MAXPROCS=1, so the P is never contended).  Issue 3's goal:
- * preload/plain <= 1.05.  The kinds of run are interleaved in one
+ * libmaxprocs.so (MAXPROCS=1, so the P is never contended), under the default
+ * protocol and under MAXPROCS_SYNC=cas.  Issue 9's goal: preload/plain <=
+ * 1.03, unpinned and pinned.  The kinds of run are interleaved in one
  * invocation, rotating which goes first, so drift in the machine's speed
  * lands on all; each figure is the minimum over rounds.  Each run is a fresh
  * exec of this program, because LD_PRELOAD only acts at exec.
@@ -96,7 +97,7 @@ static int worker(bool with_idle_thread)
 
 /* ---- driver ---- */
 
-enum { PLAIN, IDLE_THREAD, PRELOAD, NKINDS };
+enum { PLAIN, IDLE_THREAD, PRELOAD, PRELOAD_CAS, NKINDS };
 
 struct run_kind {
 	int what;       /* PLAIN, IDLE_THREAD or PRELOAD */
@@ -104,7 +105,8 @@ struct run_kind {
 	double best;
 };
 
-static const char *const kind_names[NKINDS] = { "plain", "plain+thread", "preloaded" };
+static const char *const kind_names[NKINDS] = { "plain", "plain+thread", "preloaded",
+                                                "preloaded (cas)" };
 
 static int first_allowed_cpu(void)
 {
@@ -138,10 +140,13 @@ static double run_worker(const char *self, const char *lib, const struct run_kin
 		unsetenv("MAXPROCS_SCHEDTRACE");
 		unsetenv("MAXPROCS_SLICE_US");
 		unsetenv("MAXPROCS");
-		if (k->what == PRELOAD) {
+		unsetenv("MAXPROCS_SYNC");
+		if (k->what == PRELOAD || k->what == PRELOAD_CAS) {
 			setenv("LD_PRELOAD", lib, 1);
 			setenv("MAXPROCS", "1", 1);
 		}
+		if (k->what == PRELOAD_CAS)
+			setenv("MAXPROCS_SYNC", "cas", 1);
 		if (k->pin_cpu >= 0) {
 			cpu_set_t set;
 			CPU_ZERO(&set);
@@ -171,7 +176,7 @@ static double run_worker(const char *self, const char *lib, const struct run_kin
 		        kind_names[k->what], status);
 		exit(1);
 	}
-	if (loaded != (k->what == PRELOAD)) {
+	if (loaded != (k->what == PRELOAD || k->what == PRELOAD_CAS)) {
 		fprintf(stderr, "bench_write: %s was %s in the %s run\n", lib,
 		        loaded ? "loaded" : "not loaded", kind_names[k->what]);
 		exit(1);
@@ -243,8 +248,8 @@ int main(int argc, char **argv)
 #ifdef MP_DEBUG
 	printf("  WARNING: this build has invariant checks on (debug build); use a release build\n");
 #endif
-	printf("  %-14s %10s %14s %10s %8s %13s\n", "", "plain", "plain+thread",
-	       "preloaded", "ratio", "vs +thread");
+	printf("  %-14s %10s %14s %10s %8s %13s %12s %8s\n", "", "plain", "plain+thread",
+	       "preloaded", "ratio", "vs +thread", "preload cas", "ratio");
 	for (int row = 0; row < nrows; row++) {
 		char label[32];
 		if (row == 0)
@@ -252,12 +257,14 @@ int main(int argc, char **argv)
 		else
 			snprintf(label, sizeof(label), "taskset -c %d", cpu);
 		double plain = kinds[row][PLAIN].best, idle = kinds[row][IDLE_THREAD].best;
-		double pre = kinds[row][PRELOAD].best;
-		printf("  %-14s %10.1f %14.1f %10.1f %8.3f %13.3f\n", label, plain, idle,
-		       pre, pre / plain, pre / idle);
+		double pre = kinds[row][PRELOAD].best, cas = kinds[row][PRELOAD_CAS].best;
+		printf("  %-14s %10.1f %14.1f %10.1f %8.3f %13.3f %12.1f %8.3f\n", label, plain, idle,
+		       pre, pre / plain, pre / idle, cas, cas / plain);
 	}
-	printf("  ratio = preloaded/plain; vs +thread = preloaded/(plain+thread)\n");
-	printf("  goal preloaded/plain <= 1.05 (unpinned): %s\n",
-	       kinds[0][PRELOAD].best / kinds[0][PLAIN].best <= 1.05 ? "met" : "MISSED");
+	printf("  ratio = preloaded/plain; vs +thread = preloaded/(plain+thread); preloaded is the\n"
+	       "  default protocol (membarrier where the kernel has it), preload cas MAXPROCS_SYNC=cas\n");
+	bool met = kinds[0][PRELOAD].best / kinds[0][PLAIN].best <= 1.03 &&
+	           (nrows < 2 || kinds[1][PRELOAD].best / kinds[1][PLAIN].best <= 1.03);
+	printf("  goal preloaded/plain <= 1.03 (unpinned and pinned): %s\n", met ? "met" : "MISSED");
 	return 0;
 }

@@ -26,6 +26,8 @@
 #include "preload/wrap.h"
 #include "preload/preload.h"
 
+#include "prof/prof.h"
+
 #include <sched.h>
 #include <stdarg.h>
 
@@ -37,6 +39,7 @@ static void mp_fork_child(void)
 		mp_sched_fork_child();
 		mp_preload_monitor_later(true);
 	}
+	mp_prof_fork_child();
 	errno = saved;
 }
 
@@ -55,6 +58,7 @@ void mp_fork_child_reset(void)
 		mp_preload_monitor_later(false);
 		errno = saved;
 	}
+	mp_prof_fork_child();
 }
 
 /* A task that will share this thread's TLS: CLONE_VM and CLONE_THREAD

@@ -43,6 +43,7 @@
 #include "shim/raw_syscall.h"
 #include "shim/resolve.h"
 #include "preload/trace.h"
+#include "prof/prof.h"
 #include "signals/signals.h"
 #include "shim/vdso.h"
 
@@ -227,6 +228,87 @@ static void mp_debug_exit(void)
 	mp_line_write(&ln, 2);
 }
 
+/* The profiler's summary header: the cap and the counters that explain
+ * the waits for a P. */
+static void mp_prof_describe(char *buf, unsigned len)
+{
+	struct mp_stats st;
+	struct mp_line ln;
+
+	mp_stats_snapshot(&st);
+	mp_line_init(&ln);
+	mp_line_str(&ln, "procs=");
+	mp_line_u64(&ln, st.nprocs);
+	mp_line_str(&ln, " ");
+	mp_line_sync(&ln);
+	mp_line_str(&ln, " handoffs=");
+	mp_line_u64(&ln, st.handoffs);
+	mp_line_str(&ln, " retakes=");
+	mp_line_u64(&ln, st.retakes);
+	mp_line_str(&ln, " preempts=");
+	mp_line_u64(&ln, st.preempts + st.signal_preempts);
+	mp_line_str(&ln, " revokes=");
+	mp_line_u64(&ln, st.revokes);
+	mp_line_str(&ln, " parks=");
+	mp_line_u64(&ln, st.parks);
+	size_t n = ln.len < len - 1 ? ln.len : len - 1;
+	memcpy(buf, ln.buf, n);
+	buf[n] = 0;
+}
+
+/* MAXPROCS_PROFILE: where, made absolute now (the program may chdir). */
+static char mp_prof_dir[4096];
+
+static void mp_preload_profile_init(void)
+{
+	const char *dir = mp_config.profile_dir;
+	size_t n = 0;
+	if (dir[0] != '/') {
+		long r = mp_raw_syscall(SYS_getcwd, mp_prof_dir, sizeof mp_prof_dir - 2, 0);
+		if (r <= 0) {
+			mp_preload_fail("MAXPROCS_PROFILE: cannot read the working directory", (int)-r);
+			return;
+		}
+		n = strlen(mp_prof_dir);
+		mp_prof_dir[n++] = '/';
+	}
+	if (n + strlen(dir) >= sizeof mp_prof_dir) {
+		mp_preload_fail("MAXPROCS_PROFILE: path too long", ENAMETOOLONG);
+		return;
+	}
+	memcpy(mp_prof_dir + n, dir, strlen(dir) + 1);
+	struct mp_prof_options po = {
+		.dir = mp_prof_dir,
+		.min_ns = mp_config.profile_min_ns,
+		.ncalls = MP_CALL_COUNT,
+		.call_names = mp_call_names,
+		.describe = mp_prof_describe,
+	};
+	int r = mp_prof_init(&po);
+	if (r < 0)
+		mp_preload_fail("cannot start the profiler", -r);
+}
+
+/* The program ends by _exit or _Exit (from any thread): the profile is
+ * written first.  Not in a vfork child, which shares our memory (and
+ * whose _exit is its own business), nor in a child of _Fork, whose pid
+ * differs from the one the profile was reset for. */
+MP_EXPORT void _exit(int status)
+{
+	if (mp_raw_getpid() == mp_sched_pid())
+		mp_prof_write("_exit");
+	mp_real__exit()(status);
+	__builtin_unreachable();
+}
+
+MP_EXPORT void _Exit(int status)
+{
+	if (mp_raw_getpid() == mp_sched_pid())
+		mp_prof_write("_Exit");
+	mp_real__Exit()(status);
+	__builtin_unreachable();
+}
+
 __attribute__((constructor(101))) static void mp_preload_init(void)
 {
 	struct mp_cpus_info cpus = { 0, 0, 0 };
@@ -255,6 +337,7 @@ __attribute__((constructor(101))) static void mp_preload_init(void)
 	opt.monitor_leaves = true;
 	opt.preempt_signo = 0;   /* set below, once the handler is in */
 	opt.sync = (enum mp_sync)mp_config.sync;
+	opt.general_only = mp_config.profile_dir != NULL;   /* the profiler times the general bracket */
 
 	r = mp_sched_init(&opt);
 	if (r < 0) {
@@ -273,6 +356,8 @@ __attribute__((constructor(101))) static void mp_preload_init(void)
 		mp_preload_fail("cannot register the fork handler", r);
 		goto out;
 	}
+	if (mp_config.profile_dir)
+		mp_preload_profile_init();
 	mp_m_attach();
 	mp_preload_monitor_later(true);
 	if (!mp_sched_active())
@@ -288,6 +373,8 @@ __attribute__((destructor(101))) static void mp_preload_fini(void)
 	int saved = errno;
 
 	if (mp_sched_active()) {
+		if (mp_raw_getpid() == mp_sched_pid())
+			mp_prof_write("exit");
 		if (mp_config.debug)
 			mp_debug_exit();
 		mp_sched_shutdown();

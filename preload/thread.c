@@ -41,6 +41,7 @@ struct mp_thread_start {
 static void mp_thread_end(char *scope)
 {
 	(void)scope;
+	mp_prof_thread_end();
 	mp_m_detach();
 }
 
@@ -121,6 +122,7 @@ MP_EXPORT void pthread_exit(void *ret)
 
 	if (!mp_thread_ours && mp_m_attached())
 		mp_m_detach();
+	mp_prof_thread_end();
 	real(ret);
 	__builtin_unreachable();
 }

@@ -5,10 +5,9 @@
  *   return real(args);
  *
  * The second argument is the call's id (enum mp_call_id, real.h: one per
- * row of calls.def).  Today nothing reads it and it costs nothing: no
- * store, no register.  The profiler will store it in a per-thread
- * variable here (set before enter, read by the core's slow paths and by
- * the exit half), so every bracket names its call already.
+ * row of calls.def): the profiler records each call under it
+ * (prof/prof.h).  Profiling turns the inline fast path off, so every call
+ * comes through here; when it is off the bracket reads one flag more.
  *
  * The exit half runs when the enclosing scope ends: after the return value
  * is computed, and also when pthread_cancel or pthread_exit unwinds the
@@ -25,24 +24,42 @@
 #define MAXPROCS_PRELOAD_WRAP_H
 
 #include "preload/real.h"
+#include "prof/prof.h"
 #include "sched/fastpath.h"
 #include "sched/sched.h"
 
 /* Only interposed functions leave the library (with the version script). */
 #define MP_EXPORT __attribute__((visibility("default")))
 
-static inline __attribute__((always_inline)) void mp_bracket_end(char *scope)
+/* The general bracket's scope: its call, and when it began if profiling
+ * (prof/prof.h; 0 when not). */
+struct mp_bracket {
+	unsigned call;
+	uint64_t t0;
+};
+
+static inline __attribute__((always_inline)) void mp_bracket_end(struct mp_bracket *b)
 {
-	(void)scope;
+	if (__builtin_expect(b->t0 == 0, 1)) {
+		mp_exit_syscall_fast();
+		return;
+	}
+	/* Profiling: the real call returned now; the exit may wait for a P.
+	 * Only the outermost call counts (a handler's call inside it is part
+	 * of its time). */
+	uint64_t t1 = mp_ticks();
+	bool outer = mp_self.depth == 1;
 	mp_exit_syscall_fast();
+	if (outer)
+		mp_prof_end(b->call, b->t0, t1);
 }
 
 /* enter is mp_enter_syscall or mp_enter_blocking; their inline fast paths
  * (sched/fastpath.h) are what runs here. */
 #define MP_BRACKET(enter, id)                                               \
-	(void)(enum mp_call_id)(id);                                        \
-	enter##_fast();                                                     \
-	__attribute__((cleanup(mp_bracket_end), unused)) char mp_bracket_scope_ = 0
+	__attribute__((cleanup(mp_bracket_end), unused))                    \
+	struct mp_bracket mp_bracket_scope_ = { (enum mp_call_id)(id), mp_prof_begin() }; \
+	enter##_fast()
 
 /*
  * The fast bracket of the generated wrappers (wrappers.c), the membarrier

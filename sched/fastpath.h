@@ -103,7 +103,7 @@ static inline __attribute__((always_inline)) bool mp_fast_enter(uint64_t mc_ente
 	mp->depth = 1;
 	sfence();
 	pp = mp->p;
-	if (__builtin_expect(pp == NULL || !mp_asym, 0)) {
+	if (__builtin_expect(pp == NULL || !mp_fast_ok, 0)) {
 		sfence();
 		mp->depth = 0;
 		return false;

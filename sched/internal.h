@@ -347,6 +347,9 @@ static inline void p_cas_claimed(struct mp_p *pp, uint64_t from, uint64_t to, co
  * a P from a holder in a call claims it (claim.c).  False: the CAS
  * protocol.  Read on every call: one predictable branch. */
 extern MP_HIDDEN bool mp_asym;
+/* The wrappers may take the inline fast path: the membarrier protocol, and
+ * nothing (the profiler) asked for the general bracket on every call. */
+extern MP_HIDDEN bool mp_fast_ok;
 
 /* The state of a P as the monitor and the statistics see it.  Under the
  * membarrier protocol a P whose holder is in a call reads RUNNING in its

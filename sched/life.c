@@ -25,6 +25,7 @@ static struct mp_table mp_table_static;
 struct mp_table *mp_tab = &mp_table_static;
 struct mp_sched mp_sched;
 bool mp_asym;
+bool mp_fast_ok;
 static int sync_why;   /* why the CAS protocol (-errno), 0: asked for */
 __thread struct mp_m mp_self __attribute__((tls_model("initial-exec"))) = { .slot = -1 };
 
@@ -99,6 +100,7 @@ int mp_sched_init(const struct mp_options *opt)
 	if (!mp_sched.opt.slice_ns)
 		mp_sched.opt.slice_ns = MP_SLICE_DEFAULT_NS;
 	choose_sync(opt->sync);
+	mp_fast_ok = mp_asym && !opt->general_only;
 	atomic_store(&mp_sched.lock.word, 0);
 	mp_clock_init();
 	table_reset(opt->nprocs);

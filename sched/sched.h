@@ -44,6 +44,8 @@ enum mp_sync {
 struct mp_options {
 	uint32_t nprocs;          /* 1..MP_MAXPROCS */
 	enum mp_sync sync;        /* asked for; mp_sched_sync() says what is in force */
+	bool general_only;        /* no inline fast path: every call takes the general
+	                             bracket (the profiler times calls there) */
 	uint64_t slice_ns;        /* preemption slice; 0 = MP_SLICE_DEFAULT_NS */
 	int preempt_signo;        /* signal sent to preempt a holder; 0 = none */
 	uint64_t schedtrace_ms;   /* 0 = off */

@@ -130,6 +130,13 @@ int mp_config_parse(struct mp_config *cfg, const struct mp_env *env,
 	else if (env->sync && strcmp(env->sync, "auto") != 0)
 		mp_config_one(&mp_setting_sync, env->sync, 0, warn, ctx, &bad, &v);
 
+	/* Any non-empty value is a directory (created at the end). */
+	cfg->profile_dir = env->profile && *env->profile ? env->profile : NULL;
+	cfg->profile_min_ns = MP_PROFILE_MIN_DEFAULT_US * 1000;
+	if (mp_config_one(&mp_setting_profile_min_us, env->profile_min_us,
+	                  MP_PROFILE_MIN_DEFAULT_US, warn, ctx, &bad, &v))
+		cfg->profile_min_ns = v * 1000;
+
 	return bad;
 }
 

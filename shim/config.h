@@ -68,7 +68,11 @@ struct mp_config {
 	bool debug;
 	int preempt_signal;       /* MP_PREEMPT_SIGNAL_AUTO, _OFF or a number */
 	int sync;                 /* MP_CONFIG_SYNC_*: the values of enum mp_sync */
+	const char *profile_dir;  /* NULL: not profiling */
+	uint64_t profile_min_ns;
 };
+
+#define MP_PROFILE_MIN_DEFAULT_US 1000ull
 
 #define MP_CONFIG_SYNC_AUTO 0
 #define MP_CONFIG_SYNC_MEMBARRIER 1

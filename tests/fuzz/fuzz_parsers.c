@@ -40,13 +40,13 @@ static void warn_len(void *ctx, const char *line)
 
 static void fuzz_config(char *text)
 {
-	const char *v[6] = { NULL, NULL, NULL, NULL, NULL, NULL };
+	const char *v[8] = { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
 	struct mp_config cfg;
 	struct mp_env env;
 	int nwarn = 0, bad;
 	char *p = text;
 
-	for (int i = 0; i < 6 && p; i++) {
+	for (int i = 0; i < 8 && p; i++) {
 		char *nl = strchr(p, '\n');
 
 		if (nl)
@@ -54,9 +54,9 @@ static void fuzz_config(char *text)
 		v[i] = *p == '\x01' ? NULL : p;
 		p = nl ? nl + 1 : NULL;
 	}
-	env = (struct mp_env){ v[0], v[1], v[2], v[3], v[4], v[5] };
+	env = (struct mp_env){ v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7] };
 	bad = mp_config_parse(&cfg, &env, (uint32_t)strlen(text), warn_len, &nwarn);
-	check(bad == nwarn && bad >= 0 && bad <= 6);
+	check(bad == nwarn && bad >= 0 && bad <= 7);
 	check(cfg.nprocs >= 1 && cfg.nprocs <= MP_MAXPROCS);
 	check(cfg.schedtrace_ms <= MP_SCHEDTRACE_MAX_MS);
 	check(cfg.slice_ns >= MP_SLICE_MIN_US * 1000 &&

@@ -355,6 +355,20 @@ static void case__Fork(void)
 	it_sys(waitpid(pid, &status, 0));
 	printf("%-44s exit %d\n", "_Fork() child", WEXITSTATUS(status));
 }
+/* The child ends by _exit / _Exit, its status as given. */
+static void exit_in_child(const char *label, void (*end)(int), int code)
+{
+	int status = 0;
+	fflush(NULL);
+	pid_t pid = fork();
+	if (pid == 0)
+		end(code);
+	it_check(pid > 0, "fork: %s", strerror(errno));
+	it_sys(waitpid(pid, &status, 0));
+	printf("%-44s exit %d\n", label, WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+}
+static void case__exit(void) { exit_in_child("_exit(6) in a child", _exit, 6); }
+static void case__Exit(void) { exit_in_child("_Exit(7) in a child", _Exit, 7); }
 #if defined(__x86_64__)
 EXEMPT(vfork, "the child borrows this stack and may only exec or _exit: "
               "covered by vfork_child_signals and release_system")

@@ -94,7 +94,7 @@ Test(config, unset_gives_defaults_silently)
 	cr_assert_eq(cfg.preempt_signal, MP_PREEMPT_SIGNAL_AUTO);
 
 	/* Empty is unset. */
-	env = (struct mp_env){ "", "", "", "", "", "" };
+	env = (struct mp_env){ "", "", "", "", "", "", "", "" };
 	cr_assert_eq(parse(&cfg, &env, 3, &w), 0);
 	cr_assert_eq(w.n, 0);
 	cr_assert_eq(cfg.nprocs, 3);
@@ -116,7 +116,7 @@ Test(config, default_nprocs_is_clamped)
 
 Test(config, accepts_every_setting)
 {
-	struct mp_env env = { "1024", "3600000", "100", "1", "34", "cas" };
+	struct mp_env env = { "1024", "3600000", "100", "1", "34", "cas", "/tmp/p", "60000000" };
 	struct mp_config cfg;
 	struct warnings w;
 
@@ -129,8 +129,10 @@ Test(config, accepts_every_setting)
 	cr_assert(cfg.debug);
 	cr_assert_eq(cfg.preempt_signal, 34);
 	cr_assert_eq(cfg.sync, MP_CONFIG_SYNC_CAS);
+	cr_assert(cfg.profile_dir && strcmp(cfg.profile_dir, "/tmp/p") == 0);
+	cr_assert_eq(cfg.profile_min_ns, 60000000ull * 1000);
 
-	env = (struct mp_env){ "1", "0", "10000000", "0", "64", "membarrier" };
+	env = (struct mp_env){ "1", "0", "10000000", "0", "64", "membarrier", "", "1" };
 	cr_assert_eq(parse(&cfg, &env, 2, &w), 0);
 	cr_assert_eq(cfg.nprocs, 1);
 	cr_assert_eq(cfg.schedtrace_ms, 0);
@@ -138,6 +140,8 @@ Test(config, accepts_every_setting)
 	cr_assert(!cfg.debug);
 	cr_assert_eq(cfg.preempt_signal, 64);
 	cr_assert_eq(cfg.sync, MP_CONFIG_SYNC_MEMBARRIER);
+	cr_assert_null(cfg.profile_dir);
+	cr_assert_eq(cfg.profile_min_ns, 1000);
 
 	env = (struct mp_env){ .preempt_signal = "off" };
 	parse(&cfg, &env, 2, &w);
@@ -200,18 +204,20 @@ Test(config, rejects_bad_values)
 	           "Off", "using auto");
 	expect_bad((struct mp_env){ .sync = "CAS" }, "MAXPROCS_SYNC", "CAS", "using auto");
 	expect_bad((struct mp_env){ .sync = "0" }, "MAXPROCS_SYNC", "0", "using auto");
+	expect_bad((struct mp_env){ .profile_min_us = "0" }, "MAXPROCS_PROFILE_MIN_US", "0", "using 1000");
+	expect_bad((struct mp_env){ .profile_min_us = "1ms" }, "MAXPROCS_PROFILE_MIN_US", "1ms", "using 1000");
 }
 
 Test(config, counts_each_bad_variable_once)
 {
-	struct mp_env env = { "0", "x", "1", "2", "1", "1" };
+	struct mp_env env = { "0", "x", "1", "2", "1", "1", "", "0" };
 	struct mp_config cfg;
 	struct warnings w;
 
-	cr_assert_eq(parse(&cfg, &env, 2, &w), 6);
-	cr_assert_eq(w.n, 6);
+	cr_assert_eq(parse(&cfg, &env, 2, &w), 7);
+	cr_assert_eq(w.n, 7);
 	/* A NULL warn function is allowed. */
-	cr_assert_eq(mp_config_parse(&cfg, &env, 2, NULL, NULL), 6);
+	cr_assert_eq(mp_config_parse(&cfg, &env, 2, NULL, NULL), 7);
 }
 
 Test(config, warning_quotes_unprintable_bytes)

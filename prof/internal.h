@@ -1,0 +1,57 @@
+/*
+ * internal.h - the profiler's state, shared by record.c and report.c.
+ */
+#ifndef MAXPROCS_PROF_INTERNAL_H
+#define MAXPROCS_PROF_INTERNAL_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "prof/prof.h"
+
+/* One call id's figures in one thread (ticks; written by that thread only). */
+struct mp_prof_callstat {
+	uint64_t count;
+	uint64_t stall, pwait;           /* totals */
+	uint64_t max_stall, max_pwait;
+	uint64_t long_calls;             /* at least the threshold: each kept with its stack */
+	uint32_t hist[MP_PROF_HIST];     /* stall: [b] counts 2^b <= d < 2^(b+1) ticks */
+};
+
+/* One thread's counters: mmap'd at its first call, kept after it ends.
+ * About 90 KiB, mostly untouched pages (one per call id in use). */
+struct mp_prof_thread {
+	int tid;
+	char name[16];                   /* comm at the first call and at the end */
+	int busy;                        /* recording: a nested record is dropped */
+	uint64_t rng;
+	uint64_t dropped_nested;
+	struct mp_prof_callstat calls[MP_PROF_MAX_CALLS];
+};
+
+/* A distinct stack (with its call): weights are estimated ticks. */
+struct mp_prof_stack {
+	_Atomic uint64_t hash;           /* 0 empty, 1 being written, else the key */
+	uint16_t call, depth;
+	uintptr_t pc[MP_PROF_DEPTH];     /* return addresses, innermost first */
+	_Atomic uint64_t stall, pwait, kept;
+};
+
+struct mp_prof_state {
+	struct mp_prof_options opt;
+	uint64_t min_ticks;              /* opt.min_ns in ticks (set at init) */
+	int pid;
+	uint64_t start_ticks;
+	struct mp_prof_stack *stacks;    /* [MP_PROF_STACKS], mmap'd */
+	_Atomic(struct mp_prof_thread *) threads[MP_PROF_THREADS];
+	_Atomic uint32_t nthreads;
+	_Atomic uint64_t dropped_threads, dropped_stacks;
+	_Atomic int written;
+};
+
+extern struct mp_prof_state mp_prof __attribute__((visibility("hidden")));
+
+/* libunwind could be opened (record.c). */
+bool mp_prof_has_stacks(void);
+
+#endif

@@ -1,0 +1,75 @@
+/*
+ * prof.h - the syscall-stall profiler: how long each intercepted call
+ * blocked, how long its thread then waited for a P, and where (stacks).
+ *
+ * The preload's bracket takes three tick stamps when profiling is on (and
+ * reads one flag when it is off):
+ *
+ *   t0 = mp_prof_begin();          before the enter
+ *   ... the real call ...
+ *   t1 = mp_ticks();               the call returned
+ *   ... the exit: the P back, or a wait for one ...
+ *   mp_prof_end(call, t0, t1);     user code may run again
+ *
+ * Per thread and per call it keeps, exactly: the count, the time blocked
+ * (t1 - t0) and waiting for a P (after the exit), the longest of each, and
+ * a log2 histogram of the time blocked.  Stacks (libunwind) are taken by
+ * Go's block-profile rule: a call of duration d is kept with probability
+ * min(1, d / min) and then weighs max(d, min), an unbiased estimate of the
+ * time per stack (docs/profiler.md); every call of at least `min` is kept.
+ * Nothing on the recording path locks, allocates after a thread's first
+ * call, or makes a system call; what does not fit (threads, stacks) is
+ * counted as dropped and reported.
+ *
+ * The files (summary.txt, stalls.folded, pwait.folded) are written once,
+ * by mp_prof_write, when the program ends.
+ */
+#ifndef MAXPROCS_PROF_PROF_H
+#define MAXPROCS_PROF_PROF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "prof/ticks.h"
+
+#define MP_PROF_MAX_CALLS 256      /* call ids 0..255 (preload's calls.def) */
+#define MP_PROF_HIST 48            /* log2 buckets of ticks */
+#define MP_PROF_DEPTH 32           /* frames kept per stack */
+#define MP_PROF_STACKS 8192        /* distinct stacks kept */
+#define MP_PROF_THREADS 4096       /* threads with counters of their own */
+
+struct mp_prof_options {
+	const char *dir;               /* the files go here (created) */
+	uint64_t min_ns;               /* the sampling threshold */
+	unsigned ncalls;               /* call ids are < ncalls <= MP_PROF_MAX_CALLS */
+	const char *const *call_names; /* [ncalls] */
+	/* Scheduler facts for the summary's header and counters line. */
+	void (*describe)(char *buf, unsigned len);
+};
+
+extern bool mp_prof_on __attribute__((visibility("hidden")));
+
+/* 0 or -errno (bad options, no memory for the stack table). */
+int mp_prof_init(const struct mp_prof_options *o);
+
+static inline uint64_t mp_prof_begin(void)
+{
+	return __builtin_expect(mp_prof_on, 0) ? mp_ticks() : 0;
+}
+
+/* Record one call (t0 from mp_prof_begin, t1 when the real call returned). */
+void mp_prof_end(unsigned call, uint64_t t0, uint64_t t1);
+
+/* This thread ends: keep its name for the report. */
+void mp_prof_thread_end(void);
+
+/* In a fork child: the parent's figures are not the child's.  Start from
+ * zero, under the child's pid (its files go to DIR/CHILDPID/).
+ * Async-signal-safe. */
+void mp_prof_fork_child(void);
+
+/* Write the files, once (later calls do nothing).  why: "exit", "_exit",
+ * a signal's name.  0 or -errno. */
+int mp_prof_write(const char *why);
+
+#endif

@@ -1,0 +1,251 @@
+/*
+ * record.c - the profiler's recording half: per-thread counters, the
+ * stack table, and the sampling rule (prof.h).
+ */
+#include "prof/internal.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+
+#include "shim/raw_syscall.h"
+
+bool mp_prof_on;
+struct mp_prof_state mp_prof;
+
+/*
+ * libunwind, opened when profiling starts and kept out of the program's
+ * namespace (RTLD_LOCAL): linked normally it would be mapped into every
+ * process, and it exports _Unwind_* and a weak backtrace() that would
+ * interpose libgcc's and glibc's (a forced unwind through the personality
+ * routine of a cancelled thread then crashes).  Without it the profile has
+ * no stacks, and says so.
+ */
+static int (*unwind_backtrace)(void **frames, int size);
+
+static void unwind_open(void)
+{
+	static const char *const names[] = { "libunwind.so.8", "libunwind.so" };
+	for (unsigned i = 0; i < sizeof names / sizeof names[0] && !unwind_backtrace; i++) {
+		void *h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+		if (!h)
+			continue;
+		unwind_backtrace = (int (*)(void **, int))dlsym(h, "unw_backtrace");
+#if defined(__x86_64__)
+		/* libunwind caches per address space under a lock by default:
+		 * per thread, so a handler's call never waits for the lock it
+		 * interrupted (UNW_CACHE_PER_THREAD = 2). */
+		int (*policy)(void *, int) = (int (*)(void *, int))dlsym(h, "_ULx86_64_set_caching_policy");
+		void **as = (void **)dlsym(h, "_ULx86_64_local_addr_space");
+		if (policy && as)
+			policy(*as, 2);
+#endif
+	}
+	if (unwind_backtrace) {
+		void *warm[4];   /* its first use allocates: not in a hook */
+		unwind_backtrace(warm, 4);
+	}
+}
+
+bool mp_prof_has_stacks(void)
+{
+	return unwind_backtrace != NULL;
+}
+static __thread struct mp_prof_thread *self __attribute__((tls_model("initial-exec")));
+
+static void *map_zeroed(size_t len)
+{
+	long p = mp_raw_syscall6(SYS_mmap, 0, (long)len, PROT_READ | PROT_WRITE,
+	                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	return p < 0 && p > -4096 ? NULL : (void *)p;
+}
+
+int mp_prof_init(const struct mp_prof_options *o)
+{
+	if (!o || !o->dir || !*o->dir || o->ncalls == 0 || o->ncalls > MP_PROF_MAX_CALLS ||
+	    !o->call_names)
+		return -EINVAL;
+	mp_prof.opt = *o;
+	mp_prof.stacks = map_zeroed(sizeof(struct mp_prof_stack) * MP_PROF_STACKS);
+	if (!mp_prof.stacks)
+		return -ENOMEM;
+	mp_ticks_init();
+	mp_prof.start_ticks = mp_ticks();
+	mp_prof.min_ticks = (uint64_t)((double)o->min_ns * mp_ticks_per_ns_quick());
+	if (mp_prof.min_ticks == 0)
+		mp_prof.min_ticks = 1;
+	mp_prof.pid = mp_raw_getpid();
+	unwind_open();
+	atomic_store(&mp_prof.written, 0);
+	mp_prof_on = true;
+	return 0;
+}
+
+/* This thread's counters, made at its first call (an mmap: not on any
+ * later call).  NULL when MP_PROF_THREADS have been made. */
+static struct mp_prof_thread *thread_block(void)
+{
+	if (__builtin_expect(self != NULL, 1))
+		return self;
+	uint32_t i = atomic_fetch_add(&mp_prof.nthreads, 1);
+	if (i >= MP_PROF_THREADS) {
+		atomic_fetch_add(&mp_prof.dropped_threads, 1);
+		return NULL;
+	}
+	struct mp_prof_thread *t = map_zeroed(sizeof *t);
+	if (!t) {
+		atomic_fetch_add(&mp_prof.dropped_threads, 1);
+		return NULL;
+	}
+	t->tid = (int)mp_raw_gettid();
+	t->rng = 0x9e3779b97f4a7c15ull ^ ((uint64_t)t->tid << 17) ^ mp_ticks();
+	mp_raw_syscall(SYS_prctl, PR_GET_NAME, (long)t->name, 0);
+	atomic_store_explicit(&mp_prof.threads[i], t, memory_order_release);
+	self = t;
+	return t;
+}
+
+void mp_prof_fork_child(void)
+{
+	if (!mp_prof_on)
+		return;
+	uint32_t n = atomic_load(&mp_prof.nthreads);
+	for (uint32_t i = 0; i < n && i < MP_PROF_THREADS; i++) {
+		struct mp_prof_thread *t = atomic_load(&mp_prof.threads[i]);
+		if (t && t != self)
+			memset(t->calls, 0, sizeof t->calls);   /* threads that are gone here */
+	}
+	if (self) {
+		memset(self->calls, 0, sizeof self->calls);
+		self->tid = (int)mp_raw_gettid();
+		self->busy = 0;
+	}
+	/* Only the entries in use: the rest of the table was never touched,
+	 * and a fork child should not fault it in. */
+	for (unsigned i = 0; i < MP_PROF_STACKS; i++)
+		if (atomic_load_explicit(&mp_prof.stacks[i].hash, memory_order_relaxed))
+			memset(&mp_prof.stacks[i], 0, sizeof mp_prof.stacks[i]);
+	atomic_store(&mp_prof.dropped_stacks, 0);
+	atomic_store(&mp_prof.dropped_threads, 0);
+	mp_prof.pid = mp_raw_getpid();
+	mp_prof.start_ticks = mp_ticks();
+	atomic_store(&mp_prof.written, 0);
+}
+
+void mp_prof_thread_end(void)
+{
+	if (self)
+		mp_raw_syscall(SYS_prctl, PR_GET_NAME, (long)self->name, 0);
+}
+
+static uint64_t next_rand(struct mp_prof_thread *t)
+{
+	uint64_t x = t->rng;
+	x ^= x << 13;
+	x ^= x >> 7;
+	x ^= x << 17;
+	t->rng = x;
+	return x;
+}
+
+/* Go's block-profile rule: keep an event of d ticks with probability
+ * min(1, d / min); a kept one weighs max(d, min).  E[weight] = d. */
+static uint64_t sampled_weight(struct mp_prof_thread *t, uint64_t d, uint64_t min)
+{
+	if (d == 0)
+		return 0;
+	if (d >= min)
+		return d;
+	/* a uniform draw in [0, min): kept if below d */
+	return next_rand(t) % min < d ? min : 0;
+}
+
+static uint64_t stack_hash(const uintptr_t *pc, int n, unsigned call)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ call;
+	for (int i = 0; i < n; i++) {
+		h ^= pc[i];
+		h *= 0x100000001b3ull;
+	}
+	return h | 2;   /* 0: empty, 1: being written */
+}
+
+/* Add the weights to this stack's entry, made if new.  Lock-free: a slot
+ * is reserved by a CAS from 0 to 1, filled, then published with its hash;
+ * a second thread inserting the same new stack meanwhile may make a twin,
+ * which the report merges. */
+static void stack_add(unsigned call, const uintptr_t *pc, int n, uint64_t stall, uint64_t pwait)
+{
+	uint64_t h = stack_hash(pc, n, call);
+	for (unsigned probe = 0; probe < 64; probe++) {
+		struct mp_prof_stack *s = &mp_prof.stacks[(h + probe) % MP_PROF_STACKS];
+		uint64_t cur = atomic_load_explicit(&s->hash, memory_order_acquire);
+		if (cur == 0) {
+			uint64_t zero = 0;
+			if (!atomic_compare_exchange_strong(&s->hash, &zero, 1))
+				continue;
+			s->call = (uint16_t)call;
+			s->depth = (uint16_t)n;
+			memcpy(s->pc, pc, (size_t)n * sizeof pc[0]);
+			atomic_store_explicit(&s->hash, h, memory_order_release);
+			cur = h;
+		}
+		if (cur != h || s->call != call || s->depth != n ||
+		    memcmp(s->pc, pc, (size_t)n * sizeof pc[0]) != 0)
+			continue;
+		atomic_fetch_add_explicit(&s->stall, stall, memory_order_relaxed);
+		atomic_fetch_add_explicit(&s->pwait, pwait, memory_order_relaxed);
+		atomic_fetch_add_explicit(&s->kept, 1, memory_order_relaxed);
+		return;
+	}
+	atomic_fetch_add(&mp_prof.dropped_stacks, 1);
+}
+
+static unsigned log2_bucket(uint64_t d)
+{
+	unsigned b = d ? 63u - (unsigned)__builtin_clzll(d) : 0;
+	return b < MP_PROF_HIST ? b : MP_PROF_HIST - 1;
+}
+
+void mp_prof_end(unsigned call, uint64_t t0, uint64_t t1)
+{
+	if (!t0 || call >= mp_prof.opt.ncalls)
+		return;
+	uint64_t t2 = mp_ticks();
+	struct mp_prof_thread *t = thread_block();
+	if (!t)
+		return;
+	if (t->busy) {
+		/* a signal handler's call inside our own recording */
+		t->dropped_nested++;
+		return;
+	}
+	t->busy = 1;
+	__asm__ volatile("" ::: "memory");
+	uint64_t stall = t1 > t0 ? t1 - t0 : 0, pwait = t2 > t1 ? t2 - t1 : 0;
+	struct mp_prof_callstat *c = &t->calls[call];
+	c->count++;
+	c->stall += stall;
+	c->pwait += pwait;
+	if (stall > c->max_stall)
+		c->max_stall = stall;
+	if (pwait > c->max_pwait)
+		c->max_pwait = pwait;
+	c->hist[log2_bucket(stall)]++;
+	uint64_t min = mp_prof.min_ticks;
+	uint64_t ws = sampled_weight(t, stall, min), wp = sampled_weight(t, pwait, min);
+	if ((ws || wp) && unwind_backtrace) {
+		void *frames[MP_PROF_DEPTH + 2];
+		int n = unwind_backtrace(frames, MP_PROF_DEPTH + 2);
+		/* frames[0] is this function, frames[1] the wrapper: the
+		 * stack starts at the wrapper's caller. */
+		int skip = n > 2 ? 2 : n;
+		stack_add(call, (const uintptr_t *)(frames + skip), n - skip, ws, wp);
+		if (stall >= min)
+			c->long_calls++;
+	}
+	__asm__ volatile("" ::: "memory");
+	t->busy = 0;
+}

@@ -1,0 +1,334 @@
+/*
+ * report.c - the profiler's files, written once when the program ends
+ * (mp_prof_write): DIR/PID/summary.txt, stalls.folded, pwait.folded.
+ *
+ * Never on a hot path: it may sleep (the clock's calibration), call
+ * dladdr (the loader's lock) and snprintf.  Other threads may still be
+ * recording meanwhile: their figures are read as they are, a little
+ * smeared in time.
+ */
+#include "prof/internal.h"
+
+#include <dlfcn.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "shim/raw_syscall.h"
+
+/* ---- a buffered file written with raw system calls ---------------------- */
+
+struct out {
+	int fd, err;
+	size_t len;
+	char buf[32768];
+};
+
+static void out_flush(struct out *o)
+{
+	size_t done = 0;
+	while (done < o->len && o->fd >= 0) {
+		long n = mp_raw_syscall(SYS_write, o->fd, o->buf + done, o->len - done);
+		if (n == -EINTR)
+			continue;
+		if (n <= 0) {
+			o->err = n < 0 ? (int)-n : EIO;
+			break;
+		}
+		done += (size_t)n;
+	}
+	o->len = 0;
+}
+
+__attribute__((format(printf, 2, 3)))
+static void outf(struct out *o, const char *fmt, ...)
+{
+	va_list ap;
+	if (o->len > sizeof o->buf - 1024)
+		out_flush(o);
+	va_start(ap, fmt);
+	int n = vsnprintf(o->buf + o->len, sizeof o->buf - o->len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		o->len += (size_t)n < sizeof o->buf - o->len ? (size_t)n : sizeof o->buf - o->len - 1;
+}
+
+static int out_open(struct out *o, const char *dir, const char *name)
+{
+	char path[4200];
+	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
+		return -ENAMETOOLONG;
+	o->len = 0;
+	o->err = 0;
+	o->fd = (int)mp_raw_syscall6(SYS_openat, AT_FDCWD, (long)path,
+	                             O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666, 0, 0);
+	return o->fd < 0 ? o->fd : 0;
+}
+
+static int out_close(struct out *o)
+{
+	out_flush(o);
+	if (o->fd >= 0)
+		mp_raw_syscall(SYS_close, o->fd, 0, 0);
+	return o->err ? -o->err : 0;
+}
+
+/* ---- gathering ------------------------------------------------------------ */
+
+static struct mp_prof_callstat total[MP_PROF_MAX_CALLS];
+static double tpns;   /* ticks per ns */
+
+static double us(uint64_t ticks) { return (double)ticks / tpns / 1000.0; }
+
+static void gather(void)
+{
+	memset(total, 0, sizeof total);
+	uint32_t n = atomic_load(&mp_prof.nthreads);
+	for (uint32_t i = 0; i < n && i < MP_PROF_THREADS; i++) {
+		const struct mp_prof_thread *t = atomic_load(&mp_prof.threads[i]);
+		if (!t)
+			continue;
+		for (unsigned c = 0; c < mp_prof.opt.ncalls; c++) {
+			const struct mp_prof_callstat *s = &t->calls[c];
+			struct mp_prof_callstat *d = &total[c];
+			if (!s->count)
+				continue;
+			d->count += s->count;
+			d->stall += s->stall;
+			d->pwait += s->pwait;
+			d->long_calls += s->long_calls;
+			if (s->max_stall > d->max_stall)
+				d->max_stall = s->max_stall;
+			if (s->max_pwait > d->max_pwait)
+				d->max_pwait = s->max_pwait;
+			for (unsigned b = 0; b < MP_PROF_HIST; b++)
+				d->hist[b] += s->hist[b];
+		}
+	}
+}
+
+/* The q-quantile of a log2 histogram, interpolated within its bucket by
+ * rank and capped by the maximum seen (ticks). */
+static uint64_t quantile(const struct mp_prof_callstat *s, double q)
+{
+	uint64_t want = (uint64_t)(q * (double)s->count + 0.5), seen = 0;
+	if (want == 0)
+		want = 1;
+	for (unsigned b = 0; b < MP_PROF_HIST; b++) {
+		if (seen + s->hist[b] >= want) {
+			double lo = b ? (double)(1ull << b) : 0.0, hi = (double)(1ull << (b + 1));
+			double f = s->hist[b] ? (double)(want - seen) / (double)s->hist[b] : 1.0;
+			uint64_t v = (uint64_t)(lo + f * (hi - lo));
+			return v < s->max_stall ? v : s->max_stall;
+		}
+		seen += s->hist[b];
+	}
+	return s->max_stall;
+}
+
+static int by_stall_desc(const void *a, const void *b)
+{
+	const struct mp_prof_callstat *x = &total[*(const unsigned *)a];
+	const struct mp_prof_callstat *y = &total[*(const unsigned *)b];
+	return x->stall < y->stall ? 1 : x->stall > y->stall ? -1 : 0;
+}
+
+/* The stack table's live entries, twins merged. */
+struct stack_ref {
+	const struct mp_prof_stack *s;
+	uint64_t stall, pwait, kept;
+};
+static struct stack_ref refs[MP_PROF_STACKS];
+static unsigned nrefs;
+
+static bool same_stack(const struct mp_prof_stack *a, const struct mp_prof_stack *b)
+{
+	return a->call == b->call && a->depth == b->depth &&
+	       memcmp(a->pc, b->pc, a->depth * sizeof a->pc[0]) == 0;
+}
+
+static void gather_stacks(void)
+{
+	nrefs = 0;
+	for (unsigned i = 0; i < MP_PROF_STACKS; i++) {
+		const struct mp_prof_stack *s = &mp_prof.stacks[i];
+		if (atomic_load_explicit(&s->hash, memory_order_acquire) < 2)
+			continue;
+		struct stack_ref *r = NULL;
+		for (unsigned k = 0; k < nrefs && !r; k++)
+			if (refs[k].s->hash == s->hash && same_stack(refs[k].s, s))
+				r = &refs[k];
+		if (!r) {
+			r = &refs[nrefs++];
+			*r = (struct stack_ref){ s, 0, 0, 0 };
+		}
+		r->stall += atomic_load(&s->stall);
+		r->pwait += atomic_load(&s->pwait);
+		r->kept += atomic_load(&s->kept);
+	}
+}
+
+static int by_ref_stall_desc(const void *a, const void *b)
+{
+	const struct stack_ref *x = a, *y = b;
+	return x->stall < y->stall ? 1 : x->stall > y->stall ? -1 : 0;
+}
+
+/* "func+0x1c (libfoo.so.1)", or "libfoo.so.1+0x1234" without a symbol.
+ * pc is a return address: the call is at pc - 1. */
+static void symbolize(uintptr_t pc, char *fn, size_t fnlen, char *where, size_t wlen)
+{
+	Dl_info di;
+	uintptr_t at = pc ? pc - 1 : pc;
+	if (dladdr((void *)at, &di) && di.dli_fname) {
+		const char *base = strrchr(di.dli_fname, '/');
+		base = base ? base + 1 : di.dli_fname;
+		if (di.dli_sname && di.dli_saddr) {
+			snprintf(fn, fnlen, "%s", di.dli_sname);
+			snprintf(where, wlen, "%s+0x%lx (%s)", di.dli_sname,
+			         (unsigned long)(at - (uintptr_t)di.dli_saddr), base);
+		} else {
+			snprintf(fn, fnlen, "%s+0x%lx", base, (unsigned long)(at - (uintptr_t)di.dli_fbase));
+			snprintf(where, wlen, "%s", fn);
+		}
+		return;
+	}
+	snprintf(fn, fnlen, "0x%lx", (unsigned long)at);
+	snprintf(where, wlen, "%s", fn);
+}
+
+static const char *call_name(unsigned c)
+{
+	const char *n = c < mp_prof.opt.ncalls ? mp_prof.opt.call_names[c] : NULL;
+	return n ? n : "?";
+}
+
+/* ---- the files ------------------------------------------------------------ */
+
+static struct out out;
+
+static void write_summary(const char *dir, const char *why, double wall_s)
+{
+	static unsigned order[MP_PROF_MAX_CALLS];
+	unsigned n = 0;
+	uint64_t all_stall = 0, all_pwait = 0, all_calls = 0;
+	for (unsigned c = 0; c < mp_prof.opt.ncalls; c++)
+		if (total[c].count) {
+			order[n++] = c;
+			all_stall += total[c].stall;
+			all_pwait += total[c].pwait;
+			all_calls += total[c].count;
+		}
+	qsort(order, n, sizeof order[0], by_stall_desc);
+	if (out_open(&out, dir, "summary.txt") != 0)
+		return;
+	char facts[256] = "";
+	if (mp_prof.opt.describe)
+		mp_prof.opt.describe(facts, sizeof facts);
+	outf(&out, "maxprocs profile: pid %d, %.3f s, ended by %s; %s\n", mp_prof.pid, wall_s, why,
+	     facts);
+	outf(&out, "%llu intercepted calls, %.3f ms blocked in them, %.3f ms waiting for a P after them\n\n",
+	     (unsigned long long)all_calls, us(all_stall) / 1000, us(all_pwait) / 1000);
+	outf(&out, "calls by time blocked (exact; percentiles from log2 buckets):\n");
+	outf(&out, "  %-22s %10s %12s %10s %10s %10s %10s %12s\n", "call", "count", "blocked ms",
+	     "p50 us", "p90 us", "p99 us", "max us", "P-wait ms");
+	for (unsigned i = 0; i < n; i++) {
+		const struct mp_prof_callstat *s = &total[order[i]];
+		outf(&out, "  %-22s %10llu %12.3f %10.1f %10.1f %10.1f %10.1f %12.3f\n",
+		     call_name(order[i]), (unsigned long long)s->count, us(s->stall) / 1000,
+		     us(quantile(s, 0.5)), us(quantile(s, 0.9)), us(quantile(s, 0.99)),
+		     us(s->max_stall), us(s->pwait) / 1000);
+	}
+
+	gather_stacks();
+	qsort(refs, nrefs, sizeof refs[0], by_ref_stall_desc);
+	outf(&out, "\ntop stacks by time blocked (estimated: calls of at least %.0f us exactly, shorter ones sampled):\n",
+	     (double)mp_prof.opt.min_ns / 1000);
+	if (!mp_prof_has_stacks())
+		outf(&out, "  (none: libunwind.so.8 could not be opened)\n");
+	for (unsigned i = 0; i < nrefs && i < 10 && refs[i].stall; i++) {
+		const struct mp_prof_stack *s = refs[i].s;
+		outf(&out, "  %.3f ms  %s  (%llu kept, P-wait %.3f ms)\n", us(refs[i].stall) / 1000,
+		     call_name(s->call), (unsigned long long)refs[i].kept, us(refs[i].pwait) / 1000);
+		for (unsigned f = 0; f < s->depth && f < 12; f++) {
+			char fn[256], where[512];
+			symbolize(s->pc[f], fn, sizeof fn, where, sizeof where);
+			outf(&out, "        %s\n", where);
+		}
+	}
+
+	outf(&out, "\nthreads:\n  %-8s %-16s %10s %12s %12s\n", "tid", "name", "calls", "blocked ms",
+	     "P-wait ms");
+	uint32_t nt = atomic_load(&mp_prof.nthreads);
+	uint64_t nested = 0;
+	for (uint32_t i = 0; i < nt && i < MP_PROF_THREADS; i++) {
+		const struct mp_prof_thread *t = atomic_load(&mp_prof.threads[i]);
+		if (!t)
+			continue;
+		uint64_t calls = 0, stall = 0, pwait = 0;
+		for (unsigned c = 0; c < mp_prof.opt.ncalls; c++) {
+			calls += t->calls[c].count;
+			stall += t->calls[c].stall;
+			pwait += t->calls[c].pwait;
+		}
+		nested += t->dropped_nested;
+		if (!calls)
+			continue;   /* a thread gone in a fork child, or that made no call */
+		outf(&out, "  %-8d %-16.16s %10llu %12.3f %12.3f\n", t->tid, t->name,
+		     (unsigned long long)calls, us(stall) / 1000, us(pwait) / 1000);
+	}
+	outf(&out, "\ndropped: %llu threads beyond %d, %llu stacks beyond %d, %llu calls inside a handler's recording\n",
+	     (unsigned long long)atomic_load(&mp_prof.dropped_threads), MP_PROF_THREADS,
+	     (unsigned long long)atomic_load(&mp_prof.dropped_stacks), MP_PROF_STACKS,
+	     (unsigned long long)nested);
+	out_close(&out);
+}
+
+/* Brendan Gregg's folded stacks: root first, ';' between frames, the leaf
+ * the call's name, then the weight in microseconds. */
+static void write_folded(const char *dir, const char *name, bool pwait)
+{
+	if (out_open(&out, dir, name) != 0)
+		return;
+	for (unsigned i = 0; i < nrefs; i++) {
+		const struct mp_prof_stack *s = refs[i].s;
+		uint64_t w = pwait ? refs[i].pwait : refs[i].stall;
+		unsigned long long wus = (unsigned long long)(us(w) + 0.5);
+		if (!wus)
+			continue;
+		for (unsigned f = s->depth; f-- > 0;) {
+			char fn[256], where[512];
+			symbolize(s->pc[f], fn, sizeof fn, where, sizeof where);
+			for (char *p = fn; *p; p++)
+				if (*p == ';' || *p == ' ')
+					*p = '_';
+			outf(&out, "%s;", fn);
+		}
+		outf(&out, "%s %llu\n", call_name(s->call), wus);
+	}
+	out_close(&out);
+}
+
+int mp_prof_write(const char *why)
+{
+	if (!mp_prof_on || atomic_exchange(&mp_prof.written, 1))
+		return 0;
+	uint64_t end = mp_ticks();
+	tpns = mp_ticks_per_ns();
+	char dir[4096];
+	mp_raw_syscall(SYS_mkdirat, AT_FDCWD, (long)mp_prof.opt.dir, 0777);
+	snprintf(dir, sizeof dir, "%s/%d", mp_prof.opt.dir, mp_prof.pid);
+	long r = mp_raw_syscall(SYS_mkdirat, AT_FDCWD, (long)dir, 0777);
+	if (r < 0 && r != -EEXIST)
+		return (int)r;
+	gather();
+	write_summary(dir, why, (double)(end - mp_prof.start_ticks) / tpns / 1e9);
+	write_folded(dir, "stalls.folded", false);
+	write_folded(dir, "pwait.folded", true);
+	return 0;
+}

@@ -1,0 +1,41 @@
+/*
+ * ticks.h - the profiler's clock: the CPU's cycle counter where it is
+ * constant and never stops (x86_64 constant_tsc + nonstop_tsc: about 7 ns
+ * a read, against 20 ns for the vDSO clock), else the vDSO's
+ * CLOCK_MONOTONIC.  Ticks become nanoseconds only when the report is
+ * written (mp_ticks_per_ns, calibrated from two clock pairs, at start and
+ * at the end), never on the hot path.
+ */
+#ifndef MAXPROCS_PROF_TICKS_H
+#define MAXPROCS_PROF_TICKS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "shim/vdso.h"
+
+extern bool mp_ticks_tsc __attribute__((visibility("hidden")));
+
+static inline uint64_t mp_ticks(void)
+{
+#if defined(__x86_64__)
+	if (__builtin_expect(mp_ticks_tsc, 1)) {
+		uint32_t lo, hi;
+		__asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+		return ((uint64_t)hi << 32) | lo;
+	}
+#endif
+	int64_t ns = mp_clock_ns(CLOCK_MONOTONIC);
+	return ns < 0 ? 0 : (uint64_t)ns;
+}
+
+/* Decide the clock (reads /proc/cpuinfo's flags on x86_64) and take the
+ * first calibration pair. */
+void mp_ticks_init(void);
+/* Ticks per nanosecond, from the first pair and one taken now (at least
+ * 10 ms later: it may sleep for the rest). */
+double mp_ticks_per_ns(void);
+/* The same after 2 ms, for a threshold at start. */
+double mp_ticks_per_ns_quick(void);
+
+#endif

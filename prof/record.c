@@ -121,6 +121,7 @@ void mp_prof_fork_child(void)
 		memset(self->calls, 0, sizeof self->calls);
 		self->tid = (int)mp_raw_gettid();
 		self->busy = 0;
+		self->dropped_nested = 0;
 	}
 	/* Only the entries in use: the rest of the table was never touched,
 	 * and a fork child should not fault it in. */

@@ -230,8 +230,8 @@ static void write_summary(const char *dir, const char *why, double wall_s)
 	char facts[256] = "";
 	if (mp_prof.opt.describe)
 		mp_prof.opt.describe(facts, sizeof facts);
-	outf(&out, "maxprocs profile: pid %d, %.3f s, ended by %s; %s\n", mp_prof.pid, wall_s, why,
-	     facts);
+	outf(&out, "maxprocs profile: %s, pid %d, %.3f s, ended by %s; %s\n",
+	     program_invocation_short_name, mp_prof.pid, wall_s, why, facts);
 	outf(&out, "%llu intercepted calls, %.3f ms blocked in them, %.3f ms waiting for a P after them\n\n",
 	     (unsigned long long)all_calls, us(all_stall) / 1000, us(all_pwait) / 1000);
 	outf(&out, "calls by time blocked (exact; percentiles from log2 buckets):\n");

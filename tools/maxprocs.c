@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "shim/limits.h"   /* MP_MAXPROCS: pure constants */
+#include "tools/profile.h"
 
 #ifndef MP_VERSION
 #define MP_VERSION "unknown"
@@ -119,8 +120,7 @@ static const char *accepted_options(void)
 }
 
 /* One line naming the bad value and what is accepted, then exit 2. */
-__attribute__((format(printf, 1, 2), noreturn))
-static void die_usage(const char *fmt, ...)
+void mp_tool_die_usage(const char *fmt, ...)
 {
 	va_list ap;
 
@@ -148,10 +148,10 @@ static bool parse_range(const char *s, long min, long max)
 	return v >= min && v <= max;
 }
 
-static void check_value(const char *opt, const char *val, long min, long max)
+void mp_tool_check_value(const char *opt, const char *val, long min, long max)
 {
 	if (!parse_range(val, min, max))
-		die_usage("invalid %s value '%s': expected an integer from %ld "
+		mp_tool_die_usage("invalid %s value '%s': expected an integer from %ld "
 		          "to %ld", opt, val, min, max);
 }
 
@@ -201,13 +201,13 @@ static void parse_args(int argc, char **argv, struct settings *set)
 			puts("maxprocs " MP_VERSION);
 			exit(fflush(stdout) == 0 ? 0 : EXIT_LAUNCHER);
 		case ':':
-			die_usage("option '%s' needs a value (see 'maxprocs "
+			mp_tool_die_usage("option '%s' needs a value (see 'maxprocs "
 			          "--help')", argv[optind - 1]);
 		default:
 			if (optopt != 0)
-				die_usage("unknown option '-%c'; accepted: %s", optopt,
+				mp_tool_die_usage("unknown option '-%c'; accepted: %s", optopt,
 				          accepted_options());
-			die_usage("unknown option '%s'; accepted: %s", argv[optind - 1],
+			mp_tool_die_usage("unknown option '%s'; accepted: %s", argv[optind - 1],
 			          accepted_options());
 		}
 	}
@@ -220,10 +220,10 @@ static void parse_args(int argc, char **argv, struct settings *set)
 			snprintf(name, sizeof name, "-%c/--%s", o->shortopt, o->option);
 		else
 			snprintf(name, sizeof name, "--%s", o->option);
-		check_value(name, set->value[i], o->lo, o->hi);
+		mp_tool_check_value(name, set->value[i], o->lo, o->hi);
 	}
 	if (optind >= argc)
-		die_usage("missing PROGRAM to run (usage: maxprocs [-p N] [--] "
+		mp_tool_die_usage("missing PROGRAM to run (usage: maxprocs [-p N] [--] "
 		          "PROGRAM [ARGS...])");
 	set->argv = argv + optind;
 }
@@ -333,7 +333,7 @@ static bool find_library(const char *argv0, char *out, size_t size)
 }
 
 /* ld.so splits LD_PRELOAD at ':' and ' ', so the path can contain neither. */
-static void set_preload(const char *library)
+void mp_tool_set_preload(const char *library)
 {
 	const char *old = getenv("LD_PRELOAD");
 	size_t len = strlen(library);
@@ -361,7 +361,7 @@ static void set_preload(const char *library)
 	free(value);
 }
 
-static void set_env(const char *name, const char *value)
+void mp_tool_set_env(const char *name, const char *value)
 {
 	if (value && setenv(name, value, 1) != 0) {
 		fprintf(stderr, "maxprocs: cannot set %s: %s\n", name,
@@ -374,7 +374,7 @@ static void set_env(const char *name, const char *value)
  * dispositions, mask and fds, so the caller (a shell, a service manager,
  * $!) sees the program itself and its own status.  Returns only on
  * failure, with the status a shell would give. */
-static int exec_program(char **argv)
+int mp_tool_exec_program(char **argv)
 {
 	int err;
 
@@ -387,20 +387,32 @@ static int exec_program(char **argv)
 	return err == ENOENT || err == ENOTDIR ? EXIT_NOTFOUND : EXIT_NOEXEC;
 }
 
+static void need_library(const char *argv0, char *library, size_t size)
+{
+	if (!find_library(argv0, library, size)) {
+		fprintf(stderr, "maxprocs: cannot find " LIBRARY_NAME " in the "
+		        "build tree or in " MP_LIBDIR " (set MAXPROCS_LIBRARY to "
+		        "its path)\n");
+		exit(EXIT_LAUNCHER);
+	}
+}
+
 int main(int argc, char **argv)
 {
 	struct settings set = { 0 };
 	char library[PATH_MAX];
 
-	parse_args(argc, argv, &set);
-	if (!find_library(argv[0], library, sizeof library)) {
-		fprintf(stderr, "maxprocs: cannot find " LIBRARY_NAME " in the "
-		        "build tree or in " MP_LIBDIR " (set MAXPROCS_LIBRARY to "
-		        "its path)\n");
-		return EXIT_LAUNCHER;
+	/* Subcommands (a program of that name: maxprocs -- report ...). */
+	if (argc > 1 && strcmp(argv[1], "report") == 0)
+		return mp_tool_report(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "profile") == 0) {
+		need_library(argv[0], library, sizeof library);
+		return mp_tool_profile(argc - 1, argv + 1, library);
 	}
-	set_preload(library);
+	parse_args(argc, argv, &set);
+	need_library(argv[0], library, sizeof library);
+	mp_tool_set_preload(library);
 	for (size_t i = 0; i < NOPTIONS; i++)
-		set_env(options[i].env, set.value[i]);
-	return exec_program(set.argv);
+		mp_tool_set_env(options[i].env, set.value[i]);
+	return mp_tool_exec_program(set.argv);
 }

@@ -1,0 +1,287 @@
+/* profile_stalls: MAXPROCS_PROFILE records what blocked and for how long.  Variant "short": 5000 stalls of ~50 us, far below the 1 ms threshold, sampled: the stacks' estimate within 20 % of the exact total.  Variant "stalls": threads block known times in distinct functions (read on a pipe fed every 10 ms, nanosleep, pthread_cond_timedwait that times out): each call's count exact, each total within 20 %, each stack names its function, the folded weights add up to the summary.  Variant "pwait": 4 threads computing between short sleeps wait for the P about (threads - 1) x wall at -p 1, and hardly at all with a P each. */
+#include <dirent.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "itest.h"
+
+#define READS 30
+#define FEED_MS 10
+#define SLEEPS 10
+#define SLEEP_MS 20
+#define WAITS 10
+#define WAIT_MS 15
+
+static int feed[2];
+
+/* The functions the stacks must name: not static, and the program is
+ * linked with -rdynamic, so dladdr finds them. */
+__attribute__((noinline)) void *stalls_reader(void *arg)
+{
+	char c;
+	for (int i = 0; i < READS; i++)
+		it_check(read(feed[0], &c, 1) == 1, "read: %s", strerror(errno));
+	return arg;
+}
+
+__attribute__((noinline)) void *stalls_feeder(void *arg)
+{
+	for (int i = 0; i < READS; i++) {
+		struct timespec ts = { 0, FEED_MS * 1000000L };
+		nanosleep(&ts, NULL);
+		it_check(write(feed[1], "x", 1) == 1, "write: %s", strerror(errno));
+	}
+	return arg;
+}
+
+__attribute__((noinline)) void *stalls_sleeper(void *arg)
+{
+	for (int i = 0; i < SLEEPS; i++) {
+		struct timespec ts = { 0, SLEEP_MS * 1000000L };
+		nanosleep(&ts, NULL);
+	}
+	return arg;
+}
+
+__attribute__((noinline)) void *stalls_waiter(void *arg)
+{
+	pthread_mutex_t m = PTHREAD_MUTEX_INITIALIZER;
+	pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
+	pthread_mutex_lock(&m);
+	for (int i = 0; i < WAITS; i++) {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		ts.tv_nsec += WAIT_MS * 1000000L;
+		if (ts.tv_nsec >= 1000000000L) {
+			ts.tv_sec++;
+			ts.tv_nsec -= 1000000000L;
+		}
+		int r = pthread_cond_timedwait(&cv, &m, &ts);
+		it_check(r == ETIMEDOUT, "pthread_cond_timedwait returned %d", r);
+	}
+	pthread_mutex_unlock(&m);
+	return arg;
+}
+
+static void run_stalls(void)
+{
+	pthread_t t[4];
+	it_sys(pipe(feed));
+	it_create(&t[0], stalls_reader, NULL);
+	it_create(&t[1], stalls_feeder, NULL);
+	it_create(&t[2], stalls_sleeper, NULL);
+	it_create(&t[3], stalls_waiter, NULL);
+	for (int i = 0; i < 4; i++)
+		it_join(t[i]);
+}
+
+/* Variant "short": many stalls far below the 1 ms threshold, so their
+ * stacks are sampled: the estimate must still come within 20 %. */
+#define SHORTS 5000
+
+__attribute__((noinline)) void *short_sleeper(void *arg)
+{
+	for (int i = 0; i < SHORTS; i++) {
+		struct timespec ts = { 0, 50000 };
+		nanosleep(&ts, NULL);
+	}
+	return arg;
+}
+
+#define PW_THREADS 4
+#define PW_ROUNDS 300
+
+static void *pw_worker(void *arg)
+{
+	for (int i = 0; i < PW_ROUNDS; i++) {
+		it_burn_cpu(0.001);
+		struct timespec ts = { 0, 50000 };
+		nanosleep(&ts, NULL);
+	}
+	return arg;
+}
+
+static void run_pwait(void)
+{
+	pthread_t t[PW_THREADS];
+	for (int i = 0; i < PW_THREADS; i++)
+		it_create(&t[i], pw_worker, NULL);
+	for (int i = 0; i < PW_THREADS; i++)
+		it_join(t[i]);
+}
+
+/* ---- reading the profile ------------------------------------------------ */
+
+struct row {
+	char call[64];
+	unsigned long long count;
+	double blocked_ms, pwait_ms;
+};
+
+static char text[1 << 16];
+
+static void slurp(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	it_check(f, "%s: %s", path, strerror(errno));
+	size_t n = fread(text, 1, sizeof text - 1, f);
+	text[n] = 0;
+	fclose(f);
+}
+
+/* The summary's row for call, or false. */
+static bool summary_row(const char *call, struct row *r)
+{
+	const char *p = strstr(text, "calls by time blocked");
+	char want[80];
+	snprintf(want, sizeof want, "\n  %s ", call);
+	p = p ? strstr(p, want) : NULL;
+	if (!p)
+		return false;
+	double p50, p90, p99, max;
+	return sscanf(p + 1, "%63s %llu %lf %lf %lf %lf %lf %lf", r->call, &r->count, &r->blocked_ms,
+	              &p50, &p90, &p99, &max, &r->pwait_ms) == 8;
+}
+
+static void expect_call(const char *call, unsigned long long count, double ms)
+{
+	struct row r;
+	it_check(summary_row(call, &r), "summary.txt has no row for %s", call);
+	fprintf(stderr, "%s: %llu calls, %.1f ms blocked (expected %llu, %.0f ms)\n", call, r.count,
+	        r.blocked_ms, count, ms);
+	it_check(r.count == count, "%s: %llu calls, expected %llu", call, r.count, count);
+	it_check(r.blocked_ms >= ms * 0.8 && r.blocked_ms <= ms * 1.2,
+	         "%s: %.1f ms blocked, expected %.0f ms +- 20 %%", call, r.blocked_ms, ms);
+}
+
+/* Sum of the folded weights (us) whose leaf is call; every such line
+ * must name fn among its frames. */
+static double folded_ms(const char *path, const char *call, const char *fn)
+{
+	FILE *f = fopen(path, "r");
+	it_check(f, "%s: %s", path, strerror(errno));
+	char line[8192];
+	double us = 0;
+	size_t clen = strlen(call);
+	while (fgets(line, sizeof line, f)) {
+		char *sp = strrchr(line, ' ');
+		it_check(sp && sp > line, "%s: not 'stack weight': %s", path, line);
+		*sp = 0;
+		char *leaf = strrchr(line, ';');
+		leaf = leaf ? leaf + 1 : line;
+		if (strlen(leaf) != clen || strcmp(leaf, call) != 0)
+			continue;
+		it_check(strstr(line, fn), "%s: a %s stack without %s: %s", path, call, fn, line);
+		us += strtod(sp + 1, NULL);
+	}
+	fclose(f);
+	return us / 1000;
+}
+
+static void check_stalls(const char *dir)
+{
+	char path[4400];
+	snprintf(path, sizeof path, "%s/summary.txt", dir);
+	slurp(path);
+	expect_call("read", READS, READS * FEED_MS);
+	/* the feeder's sleeps and the sleeper's */
+	expect_call("nanosleep", READS + SLEEPS, READS * FEED_MS + SLEEPS * SLEEP_MS);
+	expect_call("pthread_cond_timedwait", WAITS, WAITS * WAIT_MS);
+	snprintf(path, sizeof path, "%s/stalls.folded", dir);
+	struct row r;
+	const struct { const char *call, *fn; } want[] = {
+		{ "read", "stalls_reader" },
+		{ "pthread_cond_timedwait", "stalls_waiter" },
+	};
+	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+		double ms = folded_ms(path, want[i].call, want[i].fn);
+		it_check(summary_row(want[i].call, &r), "no row for %s", want[i].call);
+		fprintf(stderr, "stalls.folded: %s %.1f ms, summary %.1f ms\n", want[i].call, ms, r.blocked_ms);
+		/* every call here is longer than the 1 ms threshold: kept exactly */
+		it_check(ms >= r.blocked_ms * 0.95 && ms <= r.blocked_ms * 1.05,
+		         "stalls.folded has %.1f ms of %s, the summary %.1f ms", ms, want[i].call, r.blocked_ms);
+	}
+	puts("stalls: counts exact, totals within 20 %, stacks named, folded = summary");
+}
+
+static void check_short(const char *dir)
+{
+	char path[4400];
+	struct row r;
+	snprintf(path, sizeof path, "%s/summary.txt", dir);
+	slurp(path);
+	it_check(summary_row("nanosleep", &r), "summary.txt has no row for nanosleep");
+	it_check(r.count == SHORTS, "nanosleep: %llu calls, expected %d", r.count, SHORTS);
+	snprintf(path, sizeof path, "%s/stalls.folded", dir);
+	double est = folded_ms(path, "nanosleep", "short_sleeper");
+	fprintf(stderr, "%d short stalls: %.1f ms exact, %.1f ms estimated from the sampled stacks\n",
+	        SHORTS, r.blocked_ms, est);
+	it_check(est >= r.blocked_ms * 0.8 && est <= r.blocked_ms * 1.2,
+	         "sampled stacks estimate %.1f ms, the exact total is %.1f ms", est, r.blocked_ms);
+	puts("short: the sampled estimate within 20 %");
+}
+
+static void check_pwait(const char *dir, double wall)
+{
+	char path[4400];
+	snprintf(path, sizeof path, "%s/summary.txt", dir);
+	slurp(path);
+	const char *p = strstr(text, "ms blocked in them, ");
+	double pwait_ms = p ? strtod(p + strlen("ms blocked in them, "), NULL) : -1;
+	it_check(pwait_ms >= 0, "no P-wait total in summary.txt");
+	int procs = it_procs();
+	fprintf(stderr, "P-wait %.0f ms over %.0f ms wall at -p %d\n", pwait_ms, wall * 1000, procs);
+	if (procs == 1)
+		it_check(pwait_ms >= 0.5 * (PW_THREADS - 1) * wall * 1000,
+		         "P-wait %.0f ms, expected about %d x %.0f ms", pwait_ms, PW_THREADS - 1, wall * 1000);
+	else if (procs >= PW_THREADS)
+		it_check(pwait_ms <= 0.1 * wall * 1000, "P-wait %.0f ms with a P per thread", pwait_ms);
+	puts("pwait: as expected");
+}
+
+int main(int argc, char **argv)
+{
+	it_check_mode();
+	it_check(argc >= 2, "usage: profile_stalls stalls|pwait [run]");
+	bool stalls = !strcmp(argv[1], "stalls"), shorts = !strcmp(argv[1], "short");
+	if (argc > 2) {
+		if (stalls)
+			run_stalls();
+		else if (shorts)
+			short_sleeper(NULL);
+		else
+			run_pwait();
+		return IT_PASS;
+	}
+	if (!it_library_loaded()) {
+		puts("without the library: nothing to profile");
+		return IT_PASS;
+	}
+	char dir[] = "/tmp/mp-profile-test-XXXXXX";
+	it_check(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
+	setenv("MAXPROCS_PROFILE", dir, 1);
+	double t0 = it_now();
+	fflush(NULL);
+	pid_t pid = it_sys(fork());
+	if (pid == 0) {
+		execl("/proc/self/exe", argv[0], argv[1], "run", (char *)NULL);
+		_exit(127);
+	}
+	int status;
+	it_sys(waitpid(pid, &status, 0));
+	double wall = it_now() - t0;
+	it_check(WIFEXITED(status) && WEXITSTATUS(status) == 0, "the profiled run failed (%#x)", status);
+	char sub[4200];
+	snprintf(sub, sizeof sub, "%s/%d", dir, (int)pid);
+	if (stalls)
+		check_stalls(sub);
+	else if (shorts)
+		check_short(sub);
+	else
+		check_pwait(sub, wall);
+	char cmd[4300];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	it_check(system(cmd) == 0, "rm -rf %s", dir);
+	return IT_PASS;
+}

@@ -1,0 +1,208 @@
+/*
+ * profile.c - `maxprocs profile` and `maxprocs report`.
+ *
+ *   maxprocs profile [-p N] [-o DIR] [--min-us US] [--] PROGRAM [ARGS...]
+ *   maxprocs report [--folded] DIR
+ *
+ * profile runs PROGRAM with the library profiling (MAXPROCS_PROFILE=DIR),
+ * uncapped unless -p or MAXPROCS says otherwise (profiling alone is a use),
+ * waits for it, prints its summary on stderr, and exits with its status
+ * (or dies of its signal).  Unlike a plain `maxprocs PROGRAM` it stays the
+ * parent, since someone must print the summary after the program is gone:
+ * it forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT to it.  Each process of
+ * the tree writes DIR/PID/; DIR defaults to ./maxprocs-profile-PID.
+ */
+#include "tools/profile.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+static pid_t child;
+
+static void forward(int sig)
+{
+	if (child > 0)
+		kill(child, sig);
+}
+
+/* Print FILE to out; false if it cannot be read. */
+static bool cat(const char *path, FILE *out)
+{
+	FILE *f = fopen(path, "r");
+	char buf[8192];
+	size_t n;
+	if (!f)
+		return false;
+	while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+		fwrite(buf, 1, n, out);
+	fclose(f);
+	return true;
+}
+
+/* The first `lines` lines of path, indented. */
+static void head(const char *path, int lines, FILE *out)
+{
+	FILE *f = fopen(path, "r");
+	char line[1024];
+	if (!f)
+		return;
+	for (int i = 0; i < lines && fgets(line, sizeof line, f); i++)
+		fprintf(out, "  %s", line);
+	fclose(f);
+}
+
+/* Every DIR/PID/NAME, the root process first (in full); the others in
+ * full, or (brief) their first two lines.  Returns how many. */
+static int each_process(const char *dir, long root, const char *name, FILE *out, bool headers,
+                        bool brief)
+{
+	char path[PATH_MAX];
+	int n = 0;
+	bool said_others = false;
+	if (root > 0) {
+		snprintf(path, sizeof path, "%s/%ld/%s", dir, root, name);
+		if (cat(path, out))
+			n++;
+	}
+	DIR *d = opendir(dir);
+	if (!d)
+		return n;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		char *end;
+		long pid = strtol(e->d_name, &end, 10);
+		if (*end || pid <= 0 || pid == root)
+			continue;
+		snprintf(path, sizeof path, "%s/%ld/%s", dir, pid, name);
+		if (access(path, R_OK) != 0)
+			continue;
+		if (brief) {
+			if (!said_others)
+				fprintf(out, "\nother processes of the tree (maxprocs report %s for all):\n", dir);
+			said_others = true;
+			head(path, 2, out);
+			n++;
+			continue;
+		}
+		if (headers)
+			fprintf(out, "\n--- process %ld (%s)\n", pid, path);
+		cat(path, out);
+		n++;
+	}
+	closedir(d);
+	return n;
+}
+
+int mp_tool_report(int argc, char **argv)
+{
+	bool folded = false;
+	const char *dir = NULL;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "--folded"))
+			folded = true;
+		else if (argv[i][0] == '-' || dir)
+			mp_tool_die_usage("report: unexpected '%s' (usage: maxprocs report [--folded] DIR)",
+			                  argv[i]);
+		else
+			dir = argv[i];
+	}
+	if (!dir)
+		mp_tool_die_usage("report: missing DIR (usage: maxprocs report [--folded] DIR)");
+	int n = each_process(dir, -1, folded ? "stalls.folded" : "summary.txt", stdout, !folded, false);
+	if (n == 0) {
+		fprintf(stderr, "maxprocs: report: no profile in '%s' (expected %s/PID/summary.txt)\n",
+		        dir, dir);
+		return MP_TOOL_EXIT_LAUNCHER;
+	}
+	return fflush(stdout) == 0 ? 0 : MP_TOOL_EXIT_LAUNCHER;
+}
+
+int mp_tool_profile(int argc, char **argv, const char *library)
+{
+	const char *procs = NULL, *dir = NULL, *min_us = NULL;
+	int i = 1;
+	for (; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--")) {
+			i++;
+			break;
+		}
+		if (a[0] != '-')
+			break;
+		const char **into = !strcmp(a, "-p") || !strcmp(a, "--procs") ? &procs
+		                  : !strcmp(a, "-o") || !strcmp(a, "--output") ? &dir
+		                  : !strcmp(a, "--min-us") ? &min_us : NULL;
+		if (!into)
+			mp_tool_die_usage("profile: unknown option '%s'; accepted: -p N, -o DIR, "
+			                  "--min-us US, --", a);
+		if (i + 1 >= argc)
+			mp_tool_die_usage("profile: option '%s' needs a value", a);
+		*into = argv[++i];
+	}
+	if (i >= argc)
+		mp_tool_die_usage("profile: missing PROGRAM (usage: maxprocs profile [-p N] "
+		                  "[-o DIR] [--min-us US] [--] PROGRAM [ARGS...])");
+	if (procs)
+		mp_tool_check_value("-p/--procs", procs, 1, MP_TOOL_MAXPROCS);
+	if (min_us)
+		mp_tool_check_value("--min-us", min_us, 1, 60000000);
+	if (dir && !*dir)
+		mp_tool_die_usage("profile: -o needs a directory, not ''");
+
+	char defdir[64];
+	if (!dir) {
+		snprintf(defdir, sizeof defdir, "maxprocs-profile-%ld", (long)getpid());
+		dir = defdir;
+	}
+	mp_tool_set_preload(library);
+	/* Uncapped unless asked: the library's default would cap at the CPUs. */
+	if (procs || !getenv("MAXPROCS") || !*getenv("MAXPROCS"))
+		mp_tool_set_env("MAXPROCS", procs ? procs : "1024");
+	mp_tool_set_env("MAXPROCS_PROFILE", dir);
+	if (min_us)
+		mp_tool_set_env("MAXPROCS_PROFILE_MIN_US", min_us);
+
+	struct sigaction sa = { .sa_handler = forward };
+	sigemptyset(&sa.sa_mask);
+	fflush(NULL);
+	child = fork();
+	if (child < 0) {
+		fprintf(stderr, "maxprocs: profile: fork: %s\n", strerror(errno));
+		return MP_TOOL_EXIT_LAUNCHER;
+	}
+	if (child == 0)
+		_exit(mp_tool_exec_program(argv + i));
+	for (int s = 0, sigs[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT }; s < 4; s++)
+		sigaction(sigs[s], &sa, NULL);
+	int status;
+	while (waitpid(child, &status, 0) < 0)
+		if (errno != EINTR) {
+			fprintf(stderr, "maxprocs: profile: waitpid: %s\n", strerror(errno));
+			return MP_TOOL_EXIT_LAUNCHER;
+		}
+	fflush(stdout);
+	if (each_process(dir, child, "summary.txt", stderr, true, true) == 0)
+		fprintf(stderr, "maxprocs: profile: %s/%ld/summary.txt was not written "
+		        "(killed by SIGKILL, or the library could not start)\n", dir, (long)child);
+	else
+		fprintf(stderr, "maxprocs: profile in %s/ (maxprocs report %s)\n", dir, dir);
+	if (WIFSIGNALED(status)) {
+		int sig = WTERMSIG(status);
+		signal(sig, SIG_DFL);
+		sigset_t one;
+		sigemptyset(&one);
+		sigaddset(&one, sig);
+		sigprocmask(SIG_UNBLOCK, &one, NULL);
+		fflush(NULL);
+		kill(getpid(), sig);
+		return 128 + sig;
+	}
+	return WIFEXITED(status) ? WEXITSTATUS(status) : MP_TOOL_EXIT_LAUNCHER;
+}

@@ -1,0 +1,27 @@
+/*
+ * profile.h - the launcher's subcommands (profile.c) and what they share
+ * with its main part (maxprocs.c).
+ */
+#ifndef MAXPROCS_TOOLS_PROFILE_H
+#define MAXPROCS_TOOLS_PROFILE_H
+
+#include <stdbool.h>
+
+#include "shim/limits.h"
+
+#define MP_TOOL_EXIT_USAGE 2        /* bad arguments */
+#define MP_TOOL_EXIT_LAUNCHER 125   /* the launcher itself failed (as env(1)) */
+#define MP_TOOL_MAXPROCS MP_MAXPROCS
+
+/* maxprocs.c */
+__attribute__((format(printf, 1, 2), noreturn)) void mp_tool_die_usage(const char *fmt, ...);
+void mp_tool_check_value(const char *opt, const char *val, long min, long max);
+void mp_tool_set_preload(const char *library);
+void mp_tool_set_env(const char *name, const char *value);
+int mp_tool_exec_program(char **argv);
+
+/* profile.c: each returns the exit status. */
+int mp_tool_profile(int argc, char **argv, const char *library);
+int mp_tool_report(int argc, char **argv);
+
+#endif

@@ -338,6 +338,7 @@ __attribute__((constructor(101))) static void mp_preload_init(void)
 	opt.preempt_signo = 0;   /* set below, once the handler is in */
 	opt.sync = (enum mp_sync)mp_config.sync;
 	opt.general_only = mp_config.profile_dir != NULL;   /* the profiler times the general bracket */
+	opt.count_waits = mp_config.profile_dir != NULL;    /* ... and reads the waits for a P */
 
 	r = mp_sched_init(&opt);
 	if (r < 0) {

@@ -48,10 +48,11 @@ static inline __attribute__((always_inline)) void mp_bracket_end(struct mp_brack
 	 * Only the outermost call counts (a handler's call inside it is part
 	 * of its time). */
 	uint64_t t1 = mp_ticks();
+	uint64_t w0 = mp_self.wait_ns;
 	bool outer = mp_self.depth == 1;
 	mp_exit_syscall_fast();
 	if (outer)
-		mp_prof_end(b->call, b->t0, t1);
+		mp_prof_end(b->call, b->t0, t1, w0, mp_self.wait_ns);
 }
 
 /* enter is mp_enter_syscall or mp_enter_blocking; their inline fast paths

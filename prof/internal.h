@@ -12,7 +12,7 @@
 /* One call id's figures in one thread (ticks; written by that thread only). */
 struct mp_prof_callstat {
 	uint64_t count;
-	uint64_t stall, pwait;           /* totals */
+	uint64_t stall, pwait;           /* totals: ticks, ns */
 	uint64_t max_stall, max_pwait;
 	uint64_t long_calls;             /* at least the threshold: each kept with its stack */
 	uint32_t hist[MP_PROF_HIST];     /* stall: [b] counts 2^b <= d < 2^(b+1) ticks */
@@ -25,6 +25,7 @@ struct mp_prof_thread {
 	char name[16];                   /* comm at the first call and at the end */
 	int busy;                        /* recording: a nested record is dropped */
 	uint64_t rng;
+	uint64_t wait_seen;              /* the core's wait total at our last record */
 	uint64_t dropped_nested;
 	struct mp_prof_callstat calls[MP_PROF_MAX_CALLS];
 };
@@ -34,7 +35,7 @@ struct mp_prof_stack {
 	_Atomic uint64_t hash;           /* 0 empty, 1 being written, else the key */
 	uint16_t call, depth;
 	uintptr_t pc[MP_PROF_DEPTH];     /* return addresses, innermost first */
-	_Atomic uint64_t stall, pwait, kept;
+	_Atomic uint64_t stall, pwait, kept;   /* ticks, ns */
 };
 
 struct mp_prof_state {

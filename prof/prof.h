@@ -2,14 +2,15 @@
  * prof.h - the syscall-stall profiler: how long each intercepted call
  * blocked, how long its thread then waited for a P, and where (stacks).
  *
- * The preload's bracket takes three tick stamps when profiling is on (and
- * reads one flag when it is off):
+ * The preload's bracket takes two tick stamps when profiling is on (and
+ * reads one flag when it is off); the waits for a P are timed by the core,
+ * only when it parks (mp_m_wait_ns):
  *
  *   t0 = mp_prof_begin();          before the enter
  *   ... the real call ...
- *   t1 = mp_ticks();               the call returned
+ *   t1 = mp_ticks(); w0 = wait     the call returned
  *   ... the exit: the P back, or a wait for one ...
- *   mp_prof_end(call, t0, t1);     user code may run again
+ *   mp_prof_end(call, t0, t1, w0, wait)
  *
  * Per thread and per call it keeps, exactly: the count, the time blocked
  * (t1 - t0) and waiting for a P (after the exit), the longest of each, and
@@ -32,7 +33,8 @@
 
 #include "prof/ticks.h"
 
-#define MP_PROF_MAX_CALLS 256      /* call ids 0..255 (preload's calls.def) */
+#define MP_PROF_MAX_CALLS 256      /* call ids 0..254 (preload's calls.def); 255: "(preempted)" */
+#define MP_PROF_PREEMPTED (MP_PROF_MAX_CALLS - 1)
 #define MP_PROF_HIST 48            /* log2 buckets of ticks */
 #define MP_PROF_DEPTH 32           /* frames kept per stack */
 #define MP_PROF_STACKS 8192        /* distinct stacks kept */
@@ -57,8 +59,11 @@ static inline uint64_t mp_prof_begin(void)
 	return __builtin_expect(mp_prof_on, 0) ? mp_ticks() : 0;
 }
 
-/* Record one call (t0 from mp_prof_begin, t1 when the real call returned). */
-void mp_prof_end(unsigned call, uint64_t t0, uint64_t t1);
+/* Record one call: t0 from mp_prof_begin, t1 when the real call returned;
+ * wait0 and wait1 the thread's total time parked waiting for a P (ns,
+ * mp_m_wait_ns) just before and after the exit.  Waits since the thread's
+ * previous call (preemptions, yields) are recorded as "(preempted)". */
+void mp_prof_end(unsigned call, uint64_t t0, uint64_t t1, uint64_t wait0, uint64_t wait1);
 
 /* This thread ends: keep its name for the report. */
 void mp_prof_thread_end(void);

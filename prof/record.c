@@ -64,7 +64,7 @@ static void *map_zeroed(size_t len)
 
 int mp_prof_init(const struct mp_prof_options *o)
 {
-	if (!o || !o->dir || !*o->dir || o->ncalls == 0 || o->ncalls > MP_PROF_MAX_CALLS ||
+	if (!o || !o->dir || !*o->dir || o->ncalls == 0 || o->ncalls > MP_PROF_PREEMPTED ||
 	    !o->call_names)
 		return -EINVAL;
 	mp_prof.opt = *o;
@@ -210,11 +210,10 @@ static unsigned log2_bucket(uint64_t d)
 	return b < MP_PROF_HIST ? b : MP_PROF_HIST - 1;
 }
 
-void mp_prof_end(unsigned call, uint64_t t0, uint64_t t1)
+void mp_prof_end(unsigned call, uint64_t t0, uint64_t t1, uint64_t wait0, uint64_t wait1)
 {
 	if (!t0 || call >= mp_prof.opt.ncalls)
 		return;
-	uint64_t t2 = mp_ticks();
 	struct mp_prof_thread *t = thread_block();
 	if (!t)
 		return;
@@ -225,7 +224,7 @@ void mp_prof_end(unsigned call, uint64_t t0, uint64_t t1)
 	}
 	t->busy = 1;
 	__asm__ volatile("" ::: "memory");
-	uint64_t stall = t1 > t0 ? t1 - t0 : 0, pwait = t2 > t1 ? t2 - t1 : 0;
+	uint64_t stall = t1 > t0 ? t1 - t0 : 0, pwait = wait1 > wait0 ? wait1 - wait0 : 0;
 	struct mp_prof_callstat *c = &t->calls[call];
 	c->count++;
 	c->stall += stall;
@@ -235,8 +234,19 @@ void mp_prof_end(unsigned call, uint64_t t0, uint64_t t1)
 	if (pwait > c->max_pwait)
 		c->max_pwait = pwait;
 	c->hist[log2_bucket(stall)]++;
-	uint64_t min = mp_prof.min_ticks;
-	uint64_t ws = sampled_weight(t, stall, min), wp = sampled_weight(t, pwait, min);
+	/* Waits outside any call since the last one: a preemption or a yield
+	 * gave the P away and this thread waited for it to come back. */
+	if (t->wait_seen && wait0 > t->wait_seen) {
+		struct mp_prof_callstat *pre = &t->calls[MP_PROF_PREEMPTED];
+		uint64_t w = wait0 - t->wait_seen;
+		pre->count++;
+		pre->pwait += w;
+		if (w > pre->max_pwait)
+			pre->max_pwait = w;
+	}
+	t->wait_seen = wait1 ? wait1 : 1;
+	uint64_t ws = sampled_weight(t, stall, mp_prof.min_ticks);
+	uint64_t wp = sampled_weight(t, pwait, mp_prof.opt.min_ns);
 	if ((ws || wp) && unwind_backtrace) {
 		void *frames[MP_PROF_DEPTH + 2];
 		int n = unwind_backtrace(frames, MP_PROF_DEPTH + 2);
@@ -244,7 +254,7 @@ void mp_prof_end(unsigned call, uint64_t t0, uint64_t t1)
 		 * stack starts at the wrapper's caller. */
 		int skip = n > 2 ? 2 : n;
 		stack_add(call, (const uintptr_t *)(frames + skip), n - skip, ws, wp);
-		if (stall >= min)
+		if (stall >= mp_prof.min_ticks)
 			c->long_calls++;
 	}
 	__asm__ volatile("" ::: "memory");

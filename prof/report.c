@@ -84,6 +84,10 @@ static struct mp_prof_callstat total[MP_PROF_MAX_CALLS];
 static double tpns;   /* ticks per ns */
 
 static double us(uint64_t ticks) { return (double)ticks / tpns / 1000.0; }
+static double ns_us(uint64_t ns) { return (double)ns / 1000.0; }
+
+/* The rows: every call id, and the waits outside calls. */
+static bool is_row(unsigned c) { return c < mp_prof.opt.ncalls || c == MP_PROF_PREEMPTED; }
 
 static void gather(void)
 {
@@ -93,10 +97,10 @@ static void gather(void)
 		const struct mp_prof_thread *t = atomic_load(&mp_prof.threads[i]);
 		if (!t)
 			continue;
-		for (unsigned c = 0; c < mp_prof.opt.ncalls; c++) {
+		for (unsigned c = 0; c < MP_PROF_MAX_CALLS; c++) {
 			const struct mp_prof_callstat *s = &t->calls[c];
 			struct mp_prof_callstat *d = &total[c];
-			if (!s->count)
+			if (!s->count || !is_row(c))
 				continue;
 			d->count += s->count;
 			d->stall += s->stall;
@@ -204,6 +208,8 @@ static void symbolize(uintptr_t pc, char *fn, size_t fnlen, char *where, size_t 
 
 static const char *call_name(unsigned c)
 {
+	if (c == MP_PROF_PREEMPTED)
+		return "(preempted)";
 	const char *n = c < mp_prof.opt.ncalls ? mp_prof.opt.call_names[c] : NULL;
 	return n ? n : "?";
 }
@@ -217,8 +223,8 @@ static void write_summary(const char *dir, const char *why, double wall_s)
 	static unsigned order[MP_PROF_MAX_CALLS];
 	unsigned n = 0;
 	uint64_t all_stall = 0, all_pwait = 0, all_calls = 0;
-	for (unsigned c = 0; c < mp_prof.opt.ncalls; c++)
-		if (total[c].count) {
+	for (unsigned c = 0; c < MP_PROF_MAX_CALLS; c++)
+		if (total[c].count && is_row(c)) {
 			order[n++] = c;
 			all_stall += total[c].stall;
 			all_pwait += total[c].pwait;
@@ -232,8 +238,10 @@ static void write_summary(const char *dir, const char *why, double wall_s)
 		mp_prof.opt.describe(facts, sizeof facts);
 	outf(&out, "maxprocs profile: %s, pid %d, %.3f s, ended by %s; %s\n",
 	     program_invocation_short_name, mp_prof.pid, wall_s, why, facts);
-	outf(&out, "%llu intercepted calls, %.3f ms blocked in them, %.3f ms waiting for a P after them\n\n",
-	     (unsigned long long)all_calls, us(all_stall) / 1000, us(all_pwait) / 1000);
+	outf(&out, "%llu intercepted calls, %.3f ms blocked in them, %.3f ms waiting for a P after them"
+	     " or after a preemption\n\n",
+	     (unsigned long long)(all_calls - total[MP_PROF_PREEMPTED].count), us(all_stall) / 1000,
+	     ns_us(all_pwait) / 1000);
 	outf(&out, "calls by time blocked (exact; percentiles from log2 buckets):\n");
 	outf(&out, "  %-22s %10s %12s %10s %10s %10s %10s %12s\n", "call", "count", "blocked ms",
 	     "p50 us", "p90 us", "p99 us", "max us", "P-wait ms");
@@ -242,7 +250,7 @@ static void write_summary(const char *dir, const char *why, double wall_s)
 		outf(&out, "  %-22s %10llu %12.3f %10.1f %10.1f %10.1f %10.1f %12.3f\n",
 		     call_name(order[i]), (unsigned long long)s->count, us(s->stall) / 1000,
 		     us(quantile(s, 0.5)), us(quantile(s, 0.9)), us(quantile(s, 0.99)),
-		     us(s->max_stall), us(s->pwait) / 1000);
+		     us(s->max_stall), ns_us(s->pwait) / 1000);
 	}
 
 	gather_stacks();
@@ -254,7 +262,7 @@ static void write_summary(const char *dir, const char *why, double wall_s)
 	for (unsigned i = 0; i < nrefs && i < 10 && refs[i].stall; i++) {
 		const struct mp_prof_stack *s = refs[i].s;
 		outf(&out, "  %.3f ms  %s  (%llu kept, P-wait %.3f ms)\n", us(refs[i].stall) / 1000,
-		     call_name(s->call), (unsigned long long)refs[i].kept, us(refs[i].pwait) / 1000);
+		     call_name(s->call), (unsigned long long)refs[i].kept, ns_us(refs[i].pwait) / 1000);
 		for (unsigned f = 0; f < s->depth && f < 12; f++) {
 			char fn[256], where[512];
 			symbolize(s->pc[f], fn, sizeof fn, where, sizeof where);
@@ -276,11 +284,12 @@ static void write_summary(const char *dir, const char *why, double wall_s)
 			stall += t->calls[c].stall;
 			pwait += t->calls[c].pwait;
 		}
+		pwait += t->calls[MP_PROF_PREEMPTED].pwait;
 		nested += t->dropped_nested;
 		if (!calls)
 			continue;   /* a thread gone in a fork child, or that made no call */
 		outf(&out, "  %-8d %-16.16s %10llu %12.3f %12.3f\n", t->tid, t->name,
-		     (unsigned long long)calls, us(stall) / 1000, us(pwait) / 1000);
+		     (unsigned long long)calls, us(stall) / 1000, ns_us(pwait) / 1000);
 	}
 	outf(&out, "\ndropped: %llu threads beyond %d, %llu stacks beyond %d, %llu calls inside a handler's recording\n",
 	     (unsigned long long)atomic_load(&mp_prof.dropped_threads), MP_PROF_THREADS,
@@ -297,8 +306,8 @@ static void write_folded(const char *dir, const char *name, bool pwait)
 		return;
 	for (unsigned i = 0; i < nrefs; i++) {
 		const struct mp_prof_stack *s = refs[i].s;
-		uint64_t w = pwait ? refs[i].pwait : refs[i].stall;
-		unsigned long long wus = (unsigned long long)(us(w) + 0.5);
+		unsigned long long wus = (unsigned long long)((pwait ? ns_us(refs[i].pwait)
+		                                                     : us(refs[i].stall)) + 0.5);
 		if (!wus)
 			continue;
 		for (unsigned f = s->depth; f-- > 0;) {

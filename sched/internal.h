@@ -80,6 +80,8 @@ struct mp_m {
 	uint64_t pword;          /* the P word as this M last saw it its own: what its
 	                            next CAS expects, or its exit compares */
 	_Atomic uint64_t *call;  /* its M slot's call word (mslot()->call) while attached */
+	uint64_t wait_ns;        /* time parked waiting for a P, in all (only when
+	                            opt.count_waits: the profiler reads it) */
 	uint32_t depth;          /* > 0: inside a wrapped call or scheduler code */
 	bool acting;             /* the outermost enter found a P: exit must act */
 	bool attached;           /* this thread is an M */

@@ -134,6 +134,7 @@ void mp_m_vfork_end(void)
 }
 
 bool mp_m_attached(void) { return mp_self.attached; }
+uint64_t mp_m_wait_ns(void) { return mp_self.wait_ns; }
 int mp_sched_pid(void) { return mp_sched.pid; }
 bool mp_m_holds_p(void) { return mp_self.p != NULL; }
 int mp_m_pid(void) { return mp_self.p ? (int)mp_self.p->id : -1; }

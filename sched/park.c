@@ -108,8 +108,14 @@ void park_locked(struct mp_m *mp)
 		mp_monitor_wake();
 	/* acquire: pairs with the hander's release of park, so nextp and
 	 * nextword, written before it under the lock, are seen here. */
+	uint64_t parked_at = mp_sched.opt.count_waits ? mp_now_ns() : 0;   /* vDSO */
 	while (atomic_load_explicit(&ms->park, acquire) == 0)
 		mp_sched_futex_wait(&ms->park, 0);
+	if (parked_at) {
+		uint64_t now = mp_now_ns();
+		if (now > parked_at)
+			mp->wait_ns += now - parked_at;
+	}
 	MP_CHECK(!ms->queued, "park_locked", "woken but still in the queue", ms->nextp, 0);
 	pp = ms->nextp >= 0 ? &mp_allp[ms->nextp] : NULL;
 	if (pp) {

@@ -46,6 +46,8 @@ struct mp_options {
 	enum mp_sync sync;        /* asked for; mp_sched_sync() says what is in force */
 	bool general_only;        /* no inline fast path: every call takes the general
 	                             bracket (the profiler times calls there) */
+	bool count_waits;         /* keep each M's time parked waiting for a P
+	                             (mp_m_wait_ns): two clock reads per park */
 	uint64_t slice_ns;        /* preemption slice; 0 = MP_SLICE_DEFAULT_NS */
 	int preempt_signo;        /* signal sent to preempt a holder; 0 = none */
 	uint64_t schedtrace_ms;   /* 0 = off */
@@ -86,6 +88,8 @@ int  mp_monitor_ensure(mp_thread_create_fn create);
 void mp_sched_fork_child(void);  /* in a fork child: one M on P0, fresh table */
 void mp_sched_shutdown(void);    /* stop the monitor; every call passes through */
 bool mp_sched_active(void);
+/* This thread's time parked waiting for a P so far (ns), with count_waits. */
+uint64_t mp_m_wait_ns(void);
 /* The protocol in force: MP_SYNC_MEMBARRIER or MP_SYNC_CAS.  If CAS
  * although membarrier was asked for (or left to auto), *why (unless
  * NULL) is the -errno of the membarrier step that failed; 0 if CAS was

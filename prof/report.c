@@ -183,6 +183,16 @@ static int by_ref_stall_desc(const void *a, const void *b)
 	return x->stall < y->stall ? 1 : x->stall > y->stall ? -1 : 0;
 }
 
+/* Our own frames (a thread's start trampoline) say nothing to the user. */
+static bool ours(uintptr_t pc)
+{
+	static void *base;
+	Dl_info me, di;
+	if (!base && dladdr((void *)mp_prof_write, &me))
+		base = me.dli_fbase;
+	return base && dladdr((void *)(pc ? pc - 1 : pc), &di) && di.dli_fbase == base;
+}
+
 /* "func+0x1c (libfoo.so.1)", or "libfoo.so.1+0x1234" without a symbol.
  * pc is a return address: the call is at pc - 1. */
 static void symbolize(uintptr_t pc, char *fn, size_t fnlen, char *where, size_t wlen)
@@ -247,6 +257,11 @@ static void write_summary(const char *dir, const char *why, double wall_s)
 	     "p50 us", "p90 us", "p99 us", "max us", "P-wait ms");
 	for (unsigned i = 0; i < n; i++) {
 		const struct mp_prof_callstat *s = &total[order[i]];
+		if (order[i] == MP_PROF_PREEMPTED) {
+			outf(&out, "  %-22s %10llu %12s %10s %10s %10s %10s %12.3f\n", call_name(order[i]),
+			     (unsigned long long)s->count, "-", "-", "-", "-", "-", ns_us(s->pwait) / 1000);
+			continue;
+		}
 		outf(&out, "  %-22s %10llu %12.3f %10.1f %10.1f %10.1f %10.1f %12.3f\n",
 		     call_name(order[i]), (unsigned long long)s->count, us(s->stall) / 1000,
 		     us(quantile(s, 0.5)), us(quantile(s, 0.9)), us(quantile(s, 0.99)),
@@ -265,6 +280,8 @@ static void write_summary(const char *dir, const char *why, double wall_s)
 		     call_name(s->call), (unsigned long long)refs[i].kept, ns_us(refs[i].pwait) / 1000);
 		for (unsigned f = 0; f < s->depth && f < 12; f++) {
 			char fn[256], where[512];
+			if (ours(s->pc[f]))
+				continue;
 			symbolize(s->pc[f], fn, sizeof fn, where, sizeof where);
 			outf(&out, "        %s\n", where);
 		}
@@ -312,6 +329,8 @@ static void write_folded(const char *dir, const char *name, bool pwait)
 			continue;
 		for (unsigned f = s->depth; f-- > 0;) {
 			char fn[256], where[512];
+			if (ours(s->pc[f]))
+				continue;
 			symbolize(s->pc[f], fn, sizeof fn, where, sizeof where);
 			for (char *p = fn; *p; p++)
 				if (*p == ';' || *p == ' ')

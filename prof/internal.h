@@ -18,8 +18,18 @@ struct mp_prof_callstat {
 	uint32_t hist[MP_PROF_HIST];     /* stall: [b] counts 2^b <= d < 2^(b+1) ticks */
 };
 
-/* One thread's counters: mmap'd at its first call, kept after it ends.
- * About 90 KiB, mostly untouched pages (one per call id in use). */
+/* One slice of the trace (trace.json): a call kept by the sampling rule's
+ * threshold (blocked or waited at least `min`), or a wait outside calls. */
+struct mp_prof_event {
+	uint64_t t0, t1;                 /* ticks: the call's start and return */
+	uint64_t wait_ns;                /* the wait for a P after it */
+	uint32_t call;
+};
+#define MP_PROF_EVENTS 8192          /* per thread; later ones are counted as dropped */
+
+/* One thread's counters and trace slices: mmap'd at its first call, kept
+ * after it ends.  About 350 KiB of address space, mostly untouched pages
+ * (one per call id in use, one per 128 slices). */
 struct mp_prof_thread {
 	int tid;
 	char name[16];                   /* comm at the first call and at the end */
@@ -27,7 +37,11 @@ struct mp_prof_thread {
 	uint64_t rng;
 	uint64_t wait_seen;              /* the core's wait total at our last record */
 	uint64_t dropped_nested;
+	uint64_t last_t1;                /* ticks: when its last call returned */
+	uint32_t nevents;
+	uint64_t dropped_events;
 	struct mp_prof_callstat calls[MP_PROF_MAX_CALLS];
+	struct mp_prof_event events[MP_PROF_EVENTS];
 };
 
 /* A distinct stack (with its call): weights are estimated ticks. */

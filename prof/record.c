@@ -114,14 +114,19 @@ void mp_prof_fork_child(void)
 	uint32_t n = atomic_load(&mp_prof.nthreads);
 	for (uint32_t i = 0; i < n && i < MP_PROF_THREADS; i++) {
 		struct mp_prof_thread *t = atomic_load(&mp_prof.threads[i]);
-		if (t && t != self)
+		if (t && t != self) {
 			memset(t->calls, 0, sizeof t->calls);   /* threads that are gone here */
+			t->nevents = 0;
+		}
 	}
 	if (self) {
 		memset(self->calls, 0, sizeof self->calls);
 		self->tid = (int)mp_raw_gettid();
 		self->busy = 0;
 		self->dropped_nested = 0;
+		self->nevents = 0;
+		self->dropped_events = 0;
+		self->wait_seen = 0;
 	}
 	/* Only the entries in use: the rest of the table was never touched,
 	 * and a fork child should not fault it in. */
@@ -204,6 +209,16 @@ static void stack_add(unsigned call, const uintptr_t *pc, int n, uint64_t stall,
 	atomic_fetch_add(&mp_prof.dropped_stacks, 1);
 }
 
+static void add_event(struct mp_prof_thread *t, unsigned call, uint64_t t0, uint64_t t1,
+                      uint64_t wait_ns)
+{
+	if (t->nevents >= MP_PROF_EVENTS) {
+		t->dropped_events++;
+		return;
+	}
+	t->events[t->nevents++] = (struct mp_prof_event){ t0, t1, wait_ns, call };
+}
+
 static unsigned log2_bucket(uint64_t d)
 {
 	unsigned b = d ? 63u - (unsigned)__builtin_clzll(d) : 0;
@@ -243,8 +258,13 @@ void mp_prof_end(unsigned call, uint64_t t0, uint64_t t1, uint64_t wait0, uint64
 		pre->pwait += w;
 		if (w > pre->max_pwait)
 			pre->max_pwait = w;
+		if (w >= mp_prof.opt.min_ns)
+			add_event(t, MP_PROF_PREEMPTED, t->last_t1, t->last_t1, w);
 	}
 	t->wait_seen = wait1 ? wait1 : 1;
+	t->last_t1 = t1;
+	if (stall >= mp_prof.min_ticks || pwait >= mp_prof.opt.min_ns)
+		add_event(t, call, t0, t1, pwait);
 	uint64_t ws = sampled_weight(t, stall, mp_prof.min_ticks);
 	uint64_t wp = sampled_weight(t, pwait, mp_prof.opt.min_ns);
 	if ((ws || wp) && unwind_backtrace) {

@@ -1,6 +1,7 @@
 /*
  * report.c - the profiler's files, written once when the program ends
- * (mp_prof_write): DIR/PID/summary.txt, stalls.folded, pwait.folded.
+ * (mp_prof_write): DIR/PID/summary.txt, stalls.folded, pwait.folded,
+ * trace.json.
  *
  * Never on a hot path: it may sleep (the clock's calibration), call
  * dladdr (the loader's lock) and snprintf.  Other threads may still be
@@ -290,7 +291,7 @@ static void write_summary(const char *dir, const char *why, double wall_s)
 	outf(&out, "\nthreads:\n  %-8s %-16s %10s %12s %12s\n", "tid", "name", "calls", "blocked ms",
 	     "P-wait ms");
 	uint32_t nt = atomic_load(&mp_prof.nthreads);
-	uint64_t nested = 0;
+	uint64_t nested = 0, events_dropped = 0;
 	for (uint32_t i = 0; i < nt && i < MP_PROF_THREADS; i++) {
 		const struct mp_prof_thread *t = atomic_load(&mp_prof.threads[i]);
 		if (!t)
@@ -303,15 +304,17 @@ static void write_summary(const char *dir, const char *why, double wall_s)
 		}
 		pwait += t->calls[MP_PROF_PREEMPTED].pwait;
 		nested += t->dropped_nested;
+		events_dropped += t->dropped_events;
 		if (!calls)
 			continue;   /* a thread gone in a fork child, or that made no call */
 		outf(&out, "  %-8d %-16.16s %10llu %12.3f %12.3f\n", t->tid, t->name,
 		     (unsigned long long)calls, us(stall) / 1000, ns_us(pwait) / 1000);
 	}
-	outf(&out, "\ndropped: %llu threads beyond %d, %llu stacks beyond %d, %llu calls inside a handler's recording\n",
+	outf(&out, "\ndropped: %llu threads beyond %d, %llu stacks beyond %d, %llu calls inside a handler's recording,"
+	     " %llu trace slices beyond %d a thread\n",
 	     (unsigned long long)atomic_load(&mp_prof.dropped_threads), MP_PROF_THREADS,
 	     (unsigned long long)atomic_load(&mp_prof.dropped_stacks), MP_PROF_STACKS,
-	     (unsigned long long)nested);
+	     (unsigned long long)nested, (unsigned long long)events_dropped, MP_PROF_EVENTS);
 	out_close(&out);
 }
 
@@ -342,6 +345,50 @@ static void write_folded(const char *dir, const char *name, bool pwait)
 	out_close(&out);
 }
 
+/* JSON string body: the names we write are comm names and call names;
+ * anything outside printable ASCII, and quotes, become '_'. */
+static void json_name(const char *s, char *out, size_t len)
+{
+	size_t i = 0;
+	for (; *s && i + 1 < len; s++)
+		out[i++] = (*s >= 32 && *s < 127 && *s != '"' && *s != '\\') ? *s : '_';
+	out[i] = 0;
+}
+
+/* Chrome/Perfetto trace-event JSON: one track per thread, named, with a
+ * slice for each call kept (blocked or waited at least the threshold) and
+ * one for each wait for a P. */
+static void write_trace(const char *dir)
+{
+	if (out_open(&out, dir, "trace.json") != 0)
+		return;
+	outf(&out, "{\"displayTimeUnit\":\"ms\",\"traceEvents\":[\n");
+	outf(&out, "{\"ph\":\"M\",\"pid\":%d,\"tid\":%d,\"name\":\"process_name\",\"args\":{\"name\":\"%s\"}}",
+	     mp_prof.pid, mp_prof.pid, program_invocation_short_name);
+	uint32_t nt = atomic_load(&mp_prof.nthreads);
+	for (uint32_t i = 0; i < nt && i < MP_PROF_THREADS; i++) {
+		const struct mp_prof_thread *t = atomic_load(&mp_prof.threads[i]);
+		if (!t || !t->nevents)
+			continue;
+		char name[40];
+		json_name(t->name, name, sizeof name);
+		outf(&out, ",\n{\"ph\":\"M\",\"pid\":%d,\"tid\":%d,\"name\":\"thread_name\",\"args\":{\"name\":\"%s\"}}",
+		     mp_prof.pid, t->tid, name);
+		for (uint32_t k = 0; k < t->nevents; k++) {
+			const struct mp_prof_event *e = &t->events[k];
+			double ts = us(e->t0 - mp_prof.start_ticks), end = us(e->t1 - mp_prof.start_ticks);
+			if (e->call != MP_PROF_PREEMPTED)
+				outf(&out, ",\n{\"ph\":\"X\",\"cat\":\"stall\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,\"name\":\"%s\"}",
+				     mp_prof.pid, t->tid, ts, end - ts, call_name(e->call));
+			if (e->wait_ns)
+				outf(&out, ",\n{\"ph\":\"X\",\"cat\":\"pwait\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,\"name\":\"wait for a P\",\"args\":{\"after\":\"%s\"}}",
+				     mp_prof.pid, t->tid, end, ns_us(e->wait_ns), call_name(e->call));
+		}
+	}
+	outf(&out, "\n]}\n");
+	out_close(&out);
+}
+
 int mp_prof_write(const char *why)
 {
 	if (!mp_prof_on || atomic_exchange(&mp_prof.written, 1))
@@ -358,5 +405,6 @@ int mp_prof_write(const char *why)
 	write_summary(dir, why, (double)(end - mp_prof.start_ticks) / tpns / 1e9);
 	write_folded(dir, "stalls.folded", false);
 	write_folded(dir, "pwait.folded", true);
+	write_trace(dir);
 	return 0;
 }

@@ -202,7 +202,28 @@ static void check_stalls(const char *dir)
 		it_check(ms >= r.blocked_ms * 0.95 && ms <= r.blocked_ms * 1.05,
 		         "stalls.folded has %.1f ms of %s, the summary %.1f ms", ms, want[i].call, r.blocked_ms);
 	}
-	puts("stalls: counts exact, totals within 20 %, stacks named, folded = summary");
+	/* trace.json: one slice per call of at least the threshold; valid JSON
+	 * (checked with python3 when there is one). */
+	snprintf(path, sizeof path, "%s/trace.json", dir);
+	slurp(path);
+	const struct { const char *slice; int n; } slices[] = {
+		{ "\"name\":\"read\"}", READS },
+		{ "\"name\":\"nanosleep\"}", READS + SLEEPS },
+		{ "\"name\":\"pthread_cond_timedwait\"}", WAITS },
+	};
+	for (size_t i = 0; i < sizeof slices / sizeof slices[0]; i++) {
+		int n = 0;
+		for (const char *q = text; (q = strstr(q, slices[i].slice)) != NULL; q++)
+			n++;
+		it_check(n == slices[i].n, "trace.json has %d slices %s, expected %d", n, slices[i].slice,
+		         slices[i].n);
+	}
+	it_check(strstr(text, "\"thread_name\""), "trace.json names no thread");
+	char cmd[4600];
+	snprintf(cmd, sizeof cmd, "command -v python3 >/dev/null || exit 0; "
+	         "python3 -c 'import json,sys; json.load(open(sys.argv[1]))' '%s'", path);
+	it_check(system(cmd) == 0, "trace.json is not valid JSON");
+	puts("stalls: counts exact, totals within 20 %, stacks named, folded = summary, trace slices");
 }
 
 static void check_short(const char *dir)

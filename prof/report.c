@@ -11,6 +11,7 @@
 #include "prof/internal.h"
 
 #include <dlfcn.h>
+#include <link.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -389,6 +390,73 @@ static void write_trace(const char *dir)
 	out_close(&out);
 }
 
+/*
+ * stacks.raw: the stacks as numbers, for `maxprocs report --pprof` (the
+ * launcher writes profile.pb.gz from it: protobuf and zlib stay out of the
+ * program).  Line-oriented, whitespace-separated:
+ *
+ *   maxprocs-stacks 1
+ *   mapping START END FILE_OFFSET PATH        each executable segment
+ *   frame PC FUNCTION                         a symbol for each PC below ("?": none)
+ *   stack CALL STALL_NS PWAIT_NS KEPT PC...   innermost first, return addresses
+ */
+static int raw_mapping(struct dl_phdr_info *info, size_t size, void *arg)
+{
+	(void)size;
+	(void)arg;
+	const char *path = info->dlpi_name && *info->dlpi_name ? info->dlpi_name : NULL;
+	char exe[4096];
+	if (!path) {
+		long r = mp_raw_syscall6(SYS_readlinkat, AT_FDCWD, (long)"/proc/self/exe", (long)exe,
+		                         sizeof exe - 1, 0, 0);
+		exe[r > 0 ? r : 0] = 0;
+		path = r > 0 ? exe : "[main]";
+	}
+	if (strchr(path, ' ') || !strcmp(path, "linux-vdso.so.1"))
+		return 0;
+	for (int i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
+			continue;
+		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
+		outf(&out, "mapping %lx %lx %lx %s\n", (unsigned long)start,
+		     (unsigned long)(start + ph->p_memsz), (unsigned long)ph->p_offset, path);
+	}
+	return 0;
+}
+
+static void write_raw(const char *dir)
+{
+	if (out_open(&out, dir, "stacks.raw") != 0)
+		return;
+	outf(&out, "maxprocs-stacks 1\n");
+	dl_iterate_phdr(raw_mapping, NULL);
+	for (unsigned i = 0; i < nrefs; i++) {
+		const struct mp_prof_stack *s = refs[i].s;
+		for (unsigned f = 0; f < s->depth; f++) {
+			char fn[256], where[512];
+			if (ours(s->pc[f]))
+				continue;
+			symbolize(s->pc[f], fn, sizeof fn, where, sizeof where);
+			for (char *p = fn; *p; p++)
+				if (*p == ' ')
+					*p = '_';
+			outf(&out, "frame %lx %s\n", (unsigned long)s->pc[f], strchr(fn, '+') ? "?" : fn);
+		}
+	}
+	for (unsigned i = 0; i < nrefs; i++) {
+		const struct mp_prof_stack *s = refs[i].s;
+		outf(&out, "stack %s %llu %llu %llu", call_name(s->call),
+		     (unsigned long long)(us(refs[i].stall) * 1000), (unsigned long long)refs[i].pwait,
+		     (unsigned long long)refs[i].kept);
+		for (unsigned f = 0; f < s->depth; f++)
+			if (!ours(s->pc[f]))
+				outf(&out, " %lx", (unsigned long)s->pc[f]);
+		outf(&out, "\n");
+	}
+	out_close(&out);
+}
+
 int mp_prof_write(const char *why)
 {
 	if (!mp_prof_on || atomic_exchange(&mp_prof.written, 1))
@@ -406,5 +474,6 @@ int mp_prof_write(const char *why)
 	write_folded(dir, "stalls.folded", false);
 	write_folded(dir, "pwait.folded", true);
 	write_trace(dir);
+	write_raw(dir);
 	return 0;
 }

@@ -2,7 +2,7 @@
  * profile.c - `maxprocs profile` and `maxprocs report`.
  *
  *   maxprocs profile [-p N] [-o DIR] [--min-us US] [--] PROGRAM [ARGS...]
- *   maxprocs report [--folded] DIR
+ *   maxprocs report [--folded | --pprof] DIR
  *
  * profile runs PROGRAM with the library profiling (MAXPROCS_PROFILE=DIR),
  * uncapped unless -p or MAXPROCS says otherwise (profiling alone is a use),
@@ -10,7 +10,9 @@
  * (or dies of its signal).  Unlike a plain `maxprocs PROGRAM` it stays the
  * parent, since someone must print the summary after the program is gone:
  * it forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT to it.  Each process of
- * the tree writes DIR/PID/; DIR defaults to ./maxprocs-profile-PID.
+ * the tree writes DIR/PID/; DIR defaults to ./maxprocs-profile-PID.  After
+ * the run (and on `report --pprof`) each DIR/PID/stacks.raw also becomes
+ * DIR/PID/profile.pb.gz (pprof.c).
  */
 #include "tools/profile.h"
 
@@ -100,21 +102,55 @@ static int each_process(const char *dir, long root, const char *name, FILE *out,
 	return n;
 }
 
+/* DIR/PID/profile.pb.gz from each DIR/PID/stacks.raw; how many written. */
+static int write_pprofs(const char *dir, bool quiet)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+	if (!d)
+		return 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		char *end, raw[PATH_MAX], pb[PATH_MAX];
+		long pid = strtol(e->d_name, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		snprintf(raw, sizeof raw, "%s/%ld/stacks.raw", dir, pid);
+		snprintf(pb, sizeof pb, "%s/%ld/profile.pb.gz", dir, pid);
+		if (access(raw, R_OK) != 0)
+			continue;
+		int r = mp_tool_pprof(raw, pb);
+		if (r < 0 && !quiet)
+			fprintf(stderr, "maxprocs: %s: %s\n", pb, strerror(-r));
+		n += r == 0;
+	}
+	closedir(d);
+	return n;
+}
+
 int mp_tool_report(int argc, char **argv)
 {
-	bool folded = false;
+	bool folded = false, pprof = false;
 	const char *dir = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--folded"))
 			folded = true;
+		else if (!strcmp(argv[i], "--pprof"))
+			pprof = true;
 		else if (argv[i][0] == '-' || dir)
-			mp_tool_die_usage("report: unexpected '%s' (usage: maxprocs report [--folded] DIR)",
+			mp_tool_die_usage("report: unexpected '%s' (usage: maxprocs report [--folded | --pprof] DIR)",
 			                  argv[i]);
 		else
 			dir = argv[i];
 	}
 	if (!dir)
-		mp_tool_die_usage("report: missing DIR (usage: maxprocs report [--folded] DIR)");
+		mp_tool_die_usage("report: missing DIR (usage: maxprocs report [--folded | --pprof] DIR)");
+	if (pprof) {
+		int n = write_pprofs(dir, false);
+		fprintf(stderr, "maxprocs: report: %d profile.pb.gz written under %s/ "
+		        "(go tool pprof -top %s/PID/profile.pb.gz)\n", n, dir, dir);
+		return n ? 0 : MP_TOOL_EXIT_LAUNCHER;
+	}
 	int n = each_process(dir, -1, folded ? "stalls.folded" : "summary.txt", stdout, !folded, false);
 	if (n == 0) {
 		fprintf(stderr, "maxprocs: report: no profile in '%s' (expected %s/PID/summary.txt)\n",
@@ -188,6 +224,7 @@ int mp_tool_profile(int argc, char **argv, const char *library)
 			return MP_TOOL_EXIT_LAUNCHER;
 		}
 	fflush(stdout);
+	write_pprofs(dir, true);
 	if (each_process(dir, child, "summary.txt", stderr, true, true) == 0)
 		fprintf(stderr, "maxprocs: profile: %s/%ld/summary.txt was not written "
 		        "(killed by SIGKILL, or the library could not start)\n", dir, (long)child);

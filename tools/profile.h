@@ -20,6 +20,9 @@ void mp_tool_set_preload(const char *library);
 void mp_tool_set_env(const char *name, const char *value);
 int mp_tool_exec_program(char **argv);
 
+/* pprof.c: stacks.raw to profile.pb.gz; 0 or -errno. */
+int mp_tool_pprof(const char *raw_path, const char *out_path);
+
 /* profile.c: each returns the exit status. */
 int mp_tool_profile(int argc, char **argv, const char *library);
 int mp_tool_report(int argc, char **argv);

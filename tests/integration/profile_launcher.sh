@@ -1,0 +1,47 @@
+#!/bin/sh
+# profile_launcher: `maxprocs profile` exits with the program's status and
+# dies of its signal; its profile holds every file, a child process's too;
+# `go tool pprof -top` reads profile.pb.gz (skipped without go); `maxprocs
+# report` prints the summary again.  Usage: profile_launcher.sh STALLS_PROG
+set -eu
+launcher=${MAXPROCS_LAUNCHER:?}
+prog=${1:?usage: profile_launcher.sh PROFILE_STALLS}
+dir=$(mktemp -d /tmp/mp-profile-launcher-XXXXXX)
+trap 'rm -rf "$dir"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+# The exit status, and death by a signal, as the program's.
+set +e
+"$launcher" profile -o "$dir/st" -- sh -c 'exit 3' 2>/dev/null
+rc=$?
+"$launcher" profile -o "$dir/sig" -- sh -c 'kill -TERM $$' 2>/dev/null
+sig=$?
+set -e
+[ "$rc" = 3 ] || fail "exit 3 came back as $rc"
+[ "$sig" = 143 ] || fail "death by SIGTERM came back as $sig, not 143"
+
+# The files, of the program and of a child it forks and waits for.
+"$launcher" profile -p 1 -o "$dir/p" -- "$prog" stalls run 2>"$dir/err"
+root=$(sed -n 's/^maxprocs profile: [^,]*, pid \([0-9]*\),.*/\1/p' "$dir/err" | head -1)
+[ -n "$root" ] || fail "no summary printed: $(head -3 "$dir/err")"
+for f in summary.txt stalls.folded trace.json stacks.raw profile.pb.gz; do
+	[ -s "$dir/p/$root/$f" ] || fail "$f missing or empty"
+done
+[ -f "$dir/p/$root/pwait.folded" ] || fail "pwait.folded missing"   # empty when no wait was long
+"$launcher" profile -o "$dir/tree" -- sh -c '"$1" stalls run; "$1" stalls run' sh "$prog" 2>/dev/null
+n=$(ls "$dir/tree" | wc -l)
+[ "$n" -ge 3 ] || fail "a tree of 3 processes left $n profiles"
+"$launcher" report "$dir/tree" | grep -c '^maxprocs profile:' | grep -qx "$n" ||
+	fail "maxprocs report did not print $n summaries"
+
+# pprof reads it.
+if command -v go >/dev/null 2>&1; then
+	top=$(go tool pprof -top "$dir/p/$root/profile.pb.gz" 2>&1) || fail "go tool pprof: $top"
+	for name in read nanosleep pthread_cond_timedwait stalls_reader; do
+		echo "$top" | grep -q " $name\$" || fail "pprof -top has no $name: $top"
+	done
+	echo "go tool pprof -top reads profile.pb.gz"
+else
+	echo "go not found: pprof not checked" >&2
+fi
+echo "profile launcher: status, signal, files, tree, report"

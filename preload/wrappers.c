@@ -44,32 +44,30 @@
 		return real args;                                           \
 	}
 
-#define MP_WRAPPER(enter, ret, name, params, args, pass_if)                 \
+/* The fast bracket around the real call, or the general wrapper (a tail
+ * call) when it declines.  A known-blocking call hands its P off at once
+ * while Ms wait: that is the general bracket's job, so for one (blocking)
+ * the fast bracket runs only while none waits. */
+#define MP_FAST_WAITERS_SYSCALL 0
+#define MP_FAST_WAITERS_BLOCKING mp_waiters()
+#define MP_FAST_MC_SYSCALL MC_ENTER
+#define MP_FAST_MC_BLOCKING MC_ENTER_BLOCKING
+#define MP_FAST_END_SYSCALL mp_fast_bracket_end
+#define MP_FAST_END_BLOCKING mp_fast_bracket_end_blocking
+#define MP_FAST_CALL(name, args, kind)                                      \
+	if (MP_FAST_WAITERS_##kind || !mp_fast_enter(MP_FAST_MC_##kind))    \
+		return mp_general_##name args;                              \
+	MP_FAST_BRACKET(MP_FAST_END_##kind, MP_CALL_##name);               \
+	return real args
+
+#define MP_WRAPPER(enter, kind, ret, name, params, args, pass_if)           \
 	MP_GENERAL(enter, ret, name, params, args)                          \
 	MP_EXPORT ret name params                                           \
 	{                                                                   \
 		mp_real_##name##_fn real = mp_real_##name();                \
 		if (pass_if)                                                \
 			return real args;                                   \
-		if (!mp_fast_enter(MC_ENTER))                               \
-			return mp_general_##name args;                      \
-		MP_FAST_BRACKET(mp_fast_bracket_end, MP_CALL_##name);       \
-		return real args;                                           \
-	}
-
-/* A known-blocking call hands its P off at once while Ms wait: that is the
- * general bracket's job, so the fast one runs only while none waits. */
-#define MP_WRAPPER_BLOCKING(ret, name, params, args, pass_if)               \
-	MP_GENERAL(mp_enter_blocking, ret, name, params, args)              \
-	MP_EXPORT ret name params                                           \
-	{                                                                   \
-		mp_real_##name##_fn real = mp_real_##name();                \
-		if (pass_if)                                                \
-			return real args;                                   \
-		if (mp_waiters() || !mp_fast_enter(MC_ENTER_BLOCKING))      \
-			return mp_general_##name args;                      \
-		MP_FAST_BRACKET(mp_fast_bracket_end_blocking, MP_CALL_##name); \
-		return real args;                                           \
+		MP_FAST_CALL(name, args, kind);                             \
 	}
 
 /* The object waited for is the first argument, the try's only one. */
@@ -84,16 +82,13 @@
 			return real args;                                   \
 		if (mp_try_##try(MP_FIRST_ARG args, &r))                    \
 			return r;                                           \
-		if (mp_waiters() || !mp_fast_enter(MC_ENTER_BLOCKING))      \
-			return mp_general_##name args;                      \
-		MP_FAST_BRACKET(mp_fast_bracket_end_blocking, MP_CALL_##name); \
-		return real args;                                           \
+		MP_FAST_CALL(name, args, BLOCKING);                         \
 	}
 
 #define MP_WRAP_MAY_BLOCK(ret, name, params, args, pass_if, try)            \
-	MP_WRAPPER(mp_enter_syscall, ret, name, params, args, pass_if)
+	MP_WRAPPER(mp_enter_syscall, SYSCALL, ret, name, params, args, pass_if)
 #define MP_WRAP_BLOCKING(ret, name, params, args, pass_if, try)             \
-	MP_WRAPPER_BLOCKING(ret, name, params, args, pass_if)
+	MP_WRAPPER(mp_enter_blocking, BLOCKING, ret, name, params, args, pass_if)
 #define MP_WRAP_TRY_FIRST(...) MP_TRY_WRAPPER(__VA_ARGS__)
 #define MP_WRAP_CUSTOM(...)
 #define MP_WRAP_REAL(...)

@@ -305,6 +305,22 @@ static inline void agent_finish(struct agent *a)
 	sem_destroy(&a->go);
 }
 
+/* Join threads[0..n) within MP_TEST_WAIT_MS in all; a thread that does not
+ * finish fails the test, naming it (a hang, or a lost wake-up) and the
+ * scheduler's state then. */
+static inline void join_all_or_fail(pthread_t *threads, int n, uint32_t nprocs, const char *what)
+{
+	struct timespec deadline;
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += MP_TEST_WAIT_MS / 1000;
+	for (int i = 0; i < n; i++) {
+		int rc = pthread_timedjoin_np(threads[i], NULL, &deadline);
+		struct mp_stats s = stats();
+		cr_assert_eq(rc, 0, "%s: thread %d of %d on %u Ps did not finish (hung?): %s", what,
+		             i, n, nprocs, stats_str(&s));
+	}
+}
+
 /* ---- accounting -------------------------------------------------------- */
 
 /* Walks the P table (white-box).  Call only when no M is moving. */

@@ -111,15 +111,7 @@ static void race(uint32_t n, int nthreads)
 		sleep_us(10000);
 	atomic_store(&stop, true);
 
-	struct timespec deadline;
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += MP_TEST_WAIT_MS / 1000;
-	for (int i = 0; i < nthreads; i++) {
-		int rc = pthread_timedjoin_np(threads[i], NULL, &deadline);
-		struct mp_stats s = stats();
-		cr_assert_eq(rc, 0, "thread %d of %d on %u Ps did not finish (a lost wake-up?): %s",
-		             i, nthreads, n, stats_str(&s));
-	}
+	join_all_or_fail(threads, nthreads, n, "race");
 	double secs = (double)(now_ns() - t0) / 1e9;
 	struct mp_stats s = stats();
 	cr_log_info("race %u Ps x %d threads (%s): %lu pairs in %.2f s, max in user %d; %s", n,

@@ -150,15 +150,7 @@ static void stress(uint32_t n, int nthreads)
 	sleep_us(RUN_MS * 1000);
 	atomic_store(&stop, true);
 
-	struct timespec deadline;
-	clock_gettime(CLOCK_REALTIME, &deadline);
-	deadline.tv_sec += MP_TEST_WAIT_MS / 1000;
-	for (int i = 0; i < nthreads; i++) {
-		int rc = pthread_timedjoin_np(threads[i], NULL, &deadline);
-		struct mp_stats s = stats();
-		cr_assert_eq(rc, 0, "thread %d of %d on %u Ps did not finish (hung?): %s",
-		             i, nthreads, n, stats_str(&s));
-	}
+	join_all_or_fail(threads, nthreads, n, "stress");
 
 	struct mp_stats s = stats();
 	cr_log_info("stress %u Ps x %d threads: max in user %d; %s", n, nthreads,

@@ -4,6 +4,9 @@
 # `go tool pprof -top` reads profile.pb.gz (skipped without go); `maxprocs
 # report` prints the summary again.  Usage: profile_launcher.sh STALLS_PROG
 set -eu
+# A sanitized build's library cannot come first in the link map of the
+# programs it is preloaded into (itrun says the same for its runs).
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0:detect_leaks=0"
 launcher=${MAXPROCS_LAUNCHER:?}
 prog=${1:?usage: profile_launcher.sh PROFILE_STALLS}
 dir=$(mktemp -d /tmp/mp-profile-launcher-XXXXXX)

@@ -2,7 +2,7 @@
  * profile.c - `maxprocs profile` and `maxprocs report`.
  *
  *   maxprocs profile [-p N] [-o DIR] [--min-us US] [--] PROGRAM [ARGS...]
- *   maxprocs report [--folded | --pprof] DIR
+ *   maxprocs report [--folded | --pprof | --svg FILE | --top N] DIR
  *
  * profile runs PROGRAM with the library profiling (MAXPROCS_PROFILE=DIR),
  * uncapped unless -p or MAXPROCS says otherwise (profiling alone is a use),
@@ -128,23 +128,75 @@ static int write_pprofs(const char *dir, bool quiet)
 	return n;
 }
 
+/* Every DIR/PID/stalls.folded (at most max). */
+static int folded_files(const char *dir, char **paths, int max)
+{
+	DIR *d = opendir(dir);
+	int n = 0;
+	if (!d)
+		return 0;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL && n < max) {
+		char *end, path[PATH_MAX];
+		long pid = strtol(e->d_name, &end, 10);
+		if (*end || pid <= 0)
+			continue;
+		snprintf(path, sizeof path, "%s/%ld/stalls.folded", dir, pid);
+		if (access(path, R_OK) == 0)
+			paths[n++] = strdup(path);
+	}
+	closedir(d);
+	return n;
+}
+
+#define REPORT_USAGE "usage: maxprocs report [--folded | --pprof | --svg FILE | --top N] DIR"
+
 int mp_tool_report(int argc, char **argv)
 {
 	bool folded = false, pprof = false;
-	const char *dir = NULL;
+	const char *dir = NULL, *svg = NULL, *top = NULL;
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--folded"))
 			folded = true;
 		else if (!strcmp(argv[i], "--pprof"))
 			pprof = true;
+		else if (!strcmp(argv[i], "--svg") && i + 1 < argc)
+			svg = argv[++i];
+		else if (!strcmp(argv[i], "--top") && i + 1 < argc)
+			top = argv[++i];
 		else if (argv[i][0] == '-' || dir)
-			mp_tool_die_usage("report: unexpected '%s' (usage: maxprocs report [--folded | --pprof] DIR)",
-			                  argv[i]);
+			mp_tool_die_usage("report: unexpected '%s' (" REPORT_USAGE ")", argv[i]);
 		else
 			dir = argv[i];
 	}
 	if (!dir)
-		mp_tool_die_usage("report: missing DIR (usage: maxprocs report [--folded | --pprof] DIR)");
+		mp_tool_die_usage("report: missing DIR (" REPORT_USAGE ")");
+	if (top)
+		mp_tool_check_value("--top", top, 1, 100000);
+	if (svg || top) {
+		char *paths[4096];
+		int nf = folded_files(dir, paths, 4096);
+		if (nf == 0) {
+			fprintf(stderr, "maxprocs: report: no stalls.folded under '%s'\n", dir);
+			return MP_TOOL_EXIT_LAUNCHER;
+		}
+		int r = 0;
+		if (top)
+			r = mp_tool_top((const char *const *)paths, nf, atoi(top), stdout);
+		if (!r && svg) {
+			char title[PATH_MAX + 64];
+			snprintf(title, sizeof title, "maxprocs: where threads stall (%s, %d process%s)", dir,
+			         nf, nf == 1 ? "" : "es");
+			r = mp_tool_flame_svg((const char *const *)paths, nf, svg, title);
+			if (!r)
+				fprintf(stderr, "maxprocs: report: flame graph in %s\n", svg);
+		}
+		if (r < 0) {
+			fprintf(stderr, "maxprocs: report: %s: %s\n", svg ? svg : dir, strerror(-r));
+			return MP_TOOL_EXIT_LAUNCHER;
+		}
+		return fflush(stdout) == 0 ? 0 : MP_TOOL_EXIT_LAUNCHER;
+	}
 	if (pprof) {
 		int n = write_pprofs(dir, false);
 		fprintf(stderr, "maxprocs: report: %d profile.pb.gz written under %s/ "

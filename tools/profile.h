@@ -23,6 +23,11 @@ int mp_tool_exec_program(char **argv);
 /* pprof.c: stacks.raw to profile.pb.gz; 0 or -errno. */
 int mp_tool_pprof(const char *raw_path, const char *out_path);
 
+/* flame.c: from folded stacks (several files: one picture, one list). */
+#include <stdio.h>
+int mp_tool_flame_svg(const char *const *folded, int nfiles, const char *svg, const char *title);
+int mp_tool_top(const char *const *folded, int nfiles, int n, FILE *out);
+
 /* profile.c: each returns the exit status. */
 int mp_tool_profile(int argc, char **argv, const char *library);
 int mp_tool_report(int argc, char **argv);

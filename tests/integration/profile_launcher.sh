@@ -37,6 +37,14 @@ n=$(ls "$dir/tree" | wc -l)
 "$launcher" report "$dir/tree" | grep -c '^maxprocs profile:' | grep -qx "$n" ||
 	fail "maxprocs report did not print $n summaries"
 
+# The heaviest stacks as text, and a flame graph of them.
+"$launcher" report --top 3 "$dir/p" >"$dir/top"
+[ "$(wc -l <"$dir/top")" = 3 ] || fail "report --top 3 printed: $(cat "$dir/top")"
+grep -q 'stalls_reader;read$' "$dir/top" || grep -q ';read$' "$dir/top" || fail "report --top: no read stack: $(cat "$dir/top")"
+"$launcher" report --svg "$dir/flame.svg" "$dir/p" 2>/dev/null
+grep -q '^<svg ' "$dir/flame.svg" && grep -q '<title>read (' "$dir/flame.svg" ||
+	fail "report --svg: no flame graph with a read frame"
+
 # pprof reads it.
 if command -v go >/dev/null 2>&1; then
 	top=$(go tool pprof -top "$dir/p/$root/profile.pb.gz" 2>&1) || fail "go tool pprof: $top"

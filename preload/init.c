@@ -295,7 +295,7 @@ static void mp_preload_profile_init(void)
  * differs from the one the profile was reset for. */
 MP_EXPORT void _exit(int status)
 {
-	if (mp_raw_getpid() == mp_sched_pid())
+	if (mp_prof_on && mp_raw_getpid() == mp_sched_pid())
 		mp_prof_write("_exit");
 	mp_real__exit()(status);
 	__builtin_unreachable();
@@ -303,7 +303,7 @@ MP_EXPORT void _exit(int status)
 
 MP_EXPORT void _Exit(int status)
 {
-	if (mp_raw_getpid() == mp_sched_pid())
+	if (mp_prof_on && mp_raw_getpid() == mp_sched_pid())
 		mp_prof_write("_Exit");
 	mp_real__Exit()(status);
 	__builtin_unreachable();
@@ -374,7 +374,7 @@ __attribute__((destructor(101))) static void mp_preload_fini(void)
 	int saved = errno;
 
 	if (mp_sched_active()) {
-		if (mp_raw_getpid() == mp_sched_pid())
+		if (mp_prof_on && mp_raw_getpid() == mp_sched_pid())
 			mp_prof_write("exit");
 		if (mp_config.debug)
 			mp_debug_exit();

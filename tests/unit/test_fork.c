@@ -99,7 +99,10 @@ static const char *reap(pid_t pid, int fd)
 	static char why[400];
 	int status = 0;
 	pid_t r = 0;
-	for (int ms = 0; ms < MP_TEST_WAIT_MS && (r = waitpid(pid, &status, WNOHANG)) == 0; ms++)
+	/* Twice the harness's bound: a child that is only slow (ASan on a
+	 * loaded 2-CPU machine) gets its time, and one that hangs is killed and
+	 * reported as such, before its caller's own bound (3x, below) expires. */
+	for (int ms = 0; ms < 2 * MP_TEST_WAIT_MS && (r = waitpid(pid, &status, WNOHANG)) == 0; ms++)
 		sleep_us(1000);
 	if (r == 0) {
 		kill(pid, SIGKILL);
@@ -227,8 +230,13 @@ Test(fork, fork_while_ms_churn, .init = sched_up_2p, .fini = sched_down, .timeou
 	 * CPU-bound integration tests) do not add up to a false hang. */
 	forks_per_call = 1;
 	e.call = fork_and_check;
-	for (int i = 0; i < 20 && !fork_failure[0]; i++)
-		agent_run(&e, A_CALL);
+	for (int i = 0; i < 20 && !fork_failure[0]; i++) {
+		agent_post(&e, A_CALL);
+		struct mp_stats s = stats();
+		cr_assert(agent_wait(&e, e.posted, 3 * MP_TEST_WAIT_MS),
+		          "the forking agent hung in fork %d (not in its child: reap kills that): %s",
+		          i, stats_str(&s));
+	}
 	atomic_store(&stop, true);
 	cr_assert(!fork_failure[0], "%s", fork_failure);
 	agent_run(&e, A_DETACH);

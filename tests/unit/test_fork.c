@@ -232,8 +232,9 @@ Test(fork, fork_while_ms_churn, .init = sched_up_2p, .fini = sched_down, .timeou
 	e.call = fork_and_check;
 	for (int i = 0; i < 20 && !fork_failure[0]; i++) {
 		agent_post(&e, A_CALL);
+		bool done = agent_wait(&e, e.posted, 3 * MP_TEST_WAIT_MS);
 		struct mp_stats s = stats();
-		cr_assert(agent_wait(&e, e.posted, 3 * MP_TEST_WAIT_MS),
+		cr_assert(done,
 		          "the forking agent hung in fork %d (not in its child: reap kills that): %s",
 		          i, stats_str(&s));
 	}

@@ -66,7 +66,7 @@ struct mp_prof_state {
 
 extern struct mp_prof_state mp_prof __attribute__((visibility("hidden")));
 
-/* libunwind could be opened (record.c). */
+/* glibc's backtrace() was found (record.c). */
 bool mp_prof_has_stacks(void);
 
 #endif

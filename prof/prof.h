@@ -14,7 +14,7 @@
  *
  * Per thread and per call it keeps, exactly: the count, the time blocked
  * (t1 - t0) and waiting for a P (after the exit), the longest of each, and
- * a log2 histogram of the time blocked.  Stacks (libunwind) are taken by
+ * a log2 histogram of the time blocked.  Stacks (glibc's backtrace) are taken by
  * Go's block-profile rule: a call of duration d is kept with probability
  * min(1, d / min) and then weighs max(d, min), an unbiased estimate of the
  * time per stack (docs/profiler.md); every call of at least `min` is kept.

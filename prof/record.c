@@ -16,35 +16,23 @@ bool mp_prof_on;
 struct mp_prof_state mp_prof;
 
 /*
- * libunwind, opened when profiling starts and kept out of the program's
- * namespace (RTLD_LOCAL): linked normally it would be mapped into every
- * process, and it exports _Unwind_* and a weak backtrace() that would
- * interpose libgcc's and glibc's (a forced unwind through the personality
- * routine of a cancelled thread then crashes).  Without it the profile has
- * no stacks, and says so.
+ * The unwinder: glibc's backtrace(), which walks the frames with libgcc's
+ * unwinder (libgcc_s, loaded by glibc on its first use: warmed here, in
+ * the constructor, not in a hook).  Not libunwind: its local unwinder
+ * keeps a pipe open to validate addresses, two descriptors the program
+ * would see taken (its open() would no longer get the lowest free one),
+ * and linked it would interpose libgcc's _Unwind_* and glibc's backtrace.
+ * It costs about 1 us a stack (profiling-notes.md), paid only for the
+ * calls the sampling rule keeps.
  */
 static int (*unwind_backtrace)(void **frames, int size);
 
 static void unwind_open(void)
 {
-	static const char *const names[] = { "libunwind.so.8", "libunwind.so" };
-	for (unsigned i = 0; i < sizeof names / sizeof names[0] && !unwind_backtrace; i++) {
-		void *h = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
-		if (!h)
-			continue;
-		unwind_backtrace = (int (*)(void **, int))dlsym(h, "unw_backtrace");
-#if defined(__x86_64__)
-		/* libunwind caches per address space under a lock by default:
-		 * per thread, so a handler's call never waits for the lock it
-		 * interrupted (UNW_CACHE_PER_THREAD = 2). */
-		int (*policy)(void *, int) = (int (*)(void *, int))dlsym(h, "_ULx86_64_set_caching_policy");
-		void **as = (void **)dlsym(h, "_ULx86_64_local_addr_space");
-		if (policy && as)
-			policy(*as, 2);
-#endif
-	}
+	/* RTLD_NEXT: libc's, not one the program or another library interposes */
+	unwind_backtrace = (int (*)(void **, int))dlsym(RTLD_NEXT, "backtrace");
 	if (unwind_backtrace) {
-		void *warm[4];   /* its first use allocates: not in a hook */
+		void *warm[4];
 		unwind_backtrace(warm, 4);
 	}
 }

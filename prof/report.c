@@ -275,7 +275,7 @@ static void write_summary(const char *dir, const char *why, double wall_s)
 	outf(&out, "\ntop stacks by time blocked (estimated: calls of at least %.0f us exactly, shorter ones sampled):\n",
 	     (double)mp_prof.opt.min_ns / 1000);
 	if (!mp_prof_has_stacks())
-		outf(&out, "  (none: libunwind.so.8 could not be opened)\n");
+		outf(&out, "  (none: glibc's backtrace() was not found)\n");
 	for (unsigned i = 0; i < nrefs && i < 10 && refs[i].stall; i++) {
 		const struct mp_prof_stack *s = refs[i].s;
 		outf(&out, "  %.3f ms  %s  (%llu kept, P-wait %.3f ms)\n", us(refs[i].stall) / 1000,

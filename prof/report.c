@@ -144,10 +144,47 @@ static int by_stall_desc(const void *a, const void *b)
 	return x->stall < y->stall ? 1 : x->stall > y->stall ? -1 : 0;
 }
 
+/* A frame, resolved once per stack when the report starts: our own
+ * frames (a thread's start trampoline) say nothing to the user and are
+ * left out; the others are "func" / "func+0x1c (libfoo.so.1)", or
+ * "libfoo.so.1+0x1234" without a symbol.  pc is a return address: the call
+ * is at pc - 1. */
+struct frame_sym {
+	bool ours;
+	char fn[128], where[320];
+};
+
+static void resolve(uintptr_t pc, struct frame_sym *fs)
+{
+	static void *self_base;
+	Dl_info me, di;
+	uintptr_t at = pc ? pc - 1 : pc;
+	if (!self_base && dladdr((void *)mp_prof_write, &me))
+		self_base = me.dli_fbase;
+	fs->ours = false;
+	if (!dladdr((void *)at, &di) || !di.dli_fname) {
+		snprintf(fs->fn, sizeof fs->fn, "0x%lx", (unsigned long)at);
+		snprintf(fs->where, sizeof fs->where, "%s", fs->fn);
+		return;
+	}
+	fs->ours = self_base && di.dli_fbase == self_base;
+	const char *base = strrchr(di.dli_fname, '/');
+	base = base ? base + 1 : di.dli_fname;
+	if (di.dli_sname && di.dli_saddr) {
+		snprintf(fs->fn, sizeof fs->fn, "%s", di.dli_sname);
+		snprintf(fs->where, sizeof fs->where, "%s+0x%lx (%s)", di.dli_sname,
+		         (unsigned long)(at - (uintptr_t)di.dli_saddr), base);
+	} else {
+		snprintf(fs->fn, sizeof fs->fn, "%s+0x%lx", base, (unsigned long)(at - (uintptr_t)di.dli_fbase));
+		snprintf(fs->where, sizeof fs->where, "%s", fs->fn);
+	}
+}
+
 /* The stack table's live entries, twins merged. */
 struct stack_ref {
 	const struct mp_prof_stack *s;
 	uint64_t stall, pwait, kept;
+	struct frame_sym *sym;   /* [s->depth], resolved once (resolve_stacks) */
 };
 static struct stack_ref refs[MP_PROF_STACKS];
 static unsigned nrefs;
@@ -171,7 +208,7 @@ static void gather_stacks(void)
 				r = &refs[k];
 		if (!r) {
 			r = &refs[nrefs++];
-			*r = (struct stack_ref){ s, 0, 0, 0 };
+			*r = (struct stack_ref){ s, 0, 0, 0, NULL };
 		}
 		r->stall += atomic_load(&s->stall);
 		r->pwait += atomic_load(&s->pwait);
@@ -179,43 +216,21 @@ static void gather_stacks(void)
 	}
 }
 
+/* Every frame of every stack, once, for all the files (dladdr takes the
+ * loader's lock: not once per file and per frame). */
+static void resolve_stacks(void)
+{
+	for (unsigned i = 0; i < nrefs; i++) {
+		refs[i].sym = calloc(refs[i].s->depth ? refs[i].s->depth : 1, sizeof *refs[i].sym);
+		for (unsigned f = 0; refs[i].sym && f < refs[i].s->depth; f++)
+			resolve(refs[i].s->pc[f], &refs[i].sym[f]);
+	}
+}
+
 static int by_ref_stall_desc(const void *a, const void *b)
 {
 	const struct stack_ref *x = a, *y = b;
 	return x->stall < y->stall ? 1 : x->stall > y->stall ? -1 : 0;
-}
-
-/* Our own frames (a thread's start trampoline) say nothing to the user. */
-static bool ours(uintptr_t pc)
-{
-	static void *base;
-	Dl_info me, di;
-	if (!base && dladdr((void *)mp_prof_write, &me))
-		base = me.dli_fbase;
-	return base && dladdr((void *)(pc ? pc - 1 : pc), &di) && di.dli_fbase == base;
-}
-
-/* "func+0x1c (libfoo.so.1)", or "libfoo.so.1+0x1234" without a symbol.
- * pc is a return address: the call is at pc - 1. */
-static void symbolize(uintptr_t pc, char *fn, size_t fnlen, char *where, size_t wlen)
-{
-	Dl_info di;
-	uintptr_t at = pc ? pc - 1 : pc;
-	if (dladdr((void *)at, &di) && di.dli_fname) {
-		const char *base = strrchr(di.dli_fname, '/');
-		base = base ? base + 1 : di.dli_fname;
-		if (di.dli_sname && di.dli_saddr) {
-			snprintf(fn, fnlen, "%s", di.dli_sname);
-			snprintf(where, wlen, "%s+0x%lx (%s)", di.dli_sname,
-			         (unsigned long)(at - (uintptr_t)di.dli_saddr), base);
-		} else {
-			snprintf(fn, fnlen, "%s+0x%lx", base, (unsigned long)(at - (uintptr_t)di.dli_fbase));
-			snprintf(where, wlen, "%s", fn);
-		}
-		return;
-	}
-	snprintf(fn, fnlen, "0x%lx", (unsigned long)at);
-	snprintf(where, wlen, "%s", fn);
 }
 
 static const char *call_name(unsigned c)
@@ -271,6 +286,7 @@ static void write_summary(const char *dir, const char *why, double wall_s)
 	}
 
 	gather_stacks();
+	resolve_stacks();
 	qsort(refs, nrefs, sizeof refs[0], by_ref_stall_desc);
 	outf(&out, "\ntop stacks by time blocked (estimated: calls of at least %.0f us exactly, shorter ones sampled):\n",
 	     (double)mp_prof.opt.min_ns / 1000);
@@ -280,13 +296,9 @@ static void write_summary(const char *dir, const char *why, double wall_s)
 		const struct mp_prof_stack *s = refs[i].s;
 		outf(&out, "  %.3f ms  %s  (%llu kept, P-wait %.3f ms)\n", us(refs[i].stall) / 1000,
 		     call_name(s->call), (unsigned long long)refs[i].kept, ns_us(refs[i].pwait) / 1000);
-		for (unsigned f = 0; f < s->depth && f < 12; f++) {
-			char fn[256], where[512];
-			if (ours(s->pc[f]))
-				continue;
-			symbolize(s->pc[f], fn, sizeof fn, where, sizeof where);
-			outf(&out, "        %s\n", where);
-		}
+		for (unsigned f = 0; refs[i].sym && f < s->depth && f < 12; f++)
+			if (!refs[i].sym[f].ours)
+				outf(&out, "        %s\n", refs[i].sym[f].where);
 	}
 
 	outf(&out, "\nthreads:\n  %-8s %-16s %10s %12s %12s\n", "tid", "name", "calls", "blocked ms",
@@ -331,11 +343,11 @@ static void write_folded(const char *dir, const char *name, bool pwait)
 		                                                     : us(refs[i].stall)) + 0.5);
 		if (!wus)
 			continue;
-		for (unsigned f = s->depth; f-- > 0;) {
-			char fn[256], where[512];
-			if (ours(s->pc[f]))
+		for (unsigned f = s->depth; refs[i].sym && f-- > 0;) {
+			if (refs[i].sym[f].ours)
 				continue;
-			symbolize(s->pc[f], fn, sizeof fn, where, sizeof where);
+			char fn[sizeof refs[i].sym[f].fn];
+			memcpy(fn, refs[i].sym[f].fn, sizeof fn);
 			for (char *p = fn; *p; p++)
 				if (*p == ';' || *p == ' ')
 					*p = '_';
@@ -433,11 +445,12 @@ static void write_raw(const char *dir)
 	dl_iterate_phdr(raw_mapping, NULL);
 	for (unsigned i = 0; i < nrefs; i++) {
 		const struct mp_prof_stack *s = refs[i].s;
-		for (unsigned f = 0; f < s->depth; f++) {
-			char fn[256], where[512];
-			if (ours(s->pc[f]))
+		for (unsigned f = 0; refs[i].sym && f < s->depth; f++) {
+			const struct frame_sym *fs = &refs[i].sym[f];
+			if (fs->ours)
 				continue;
-			symbolize(s->pc[f], fn, sizeof fn, where, sizeof where);
+			char fn[sizeof fs->fn];
+			memcpy(fn, fs->fn, sizeof fn);
 			for (char *p = fn; *p; p++)
 				if (*p == ' ')
 					*p = '_';
@@ -449,8 +462,8 @@ static void write_raw(const char *dir)
 		outf(&out, "stack %s %llu %llu %llu", call_name(s->call),
 		     (unsigned long long)(us(refs[i].stall) * 1000), (unsigned long long)refs[i].pwait,
 		     (unsigned long long)refs[i].kept);
-		for (unsigned f = 0; f < s->depth; f++)
-			if (!ours(s->pc[f]))
+		for (unsigned f = 0; refs[i].sym && f < s->depth; f++)
+			if (!refs[i].sym[f].ours)
 				outf(&out, " %lx", (unsigned long)s->pc[f]);
 		outf(&out, "\n");
 	}

@@ -93,7 +93,7 @@ static void mp_monitor_start_or_fail(void)
 void mp_preload_monitor_later(bool may_start)
 {
 	/* Otherwise the next pthread_create starts it (ensure). */
-	if (may_start && mp_config.schedtrace_ms)
+	if (may_start && (mp_config.schedtrace_ms || mp_config.profile_flush_ms))
 		mp_monitor_start_or_fail();
 }
 
@@ -280,13 +280,27 @@ static void mp_preload_profile_init(void)
 	struct mp_prof_options po = {
 		.dir = mp_prof_dir,
 		.min_ns = mp_config.profile_min_ns,
+		.flush_ms = mp_config.profile_flush_ms,
 		.ncalls = MP_CALL_COUNT,
 		.call_names = mp_call_names,
 		.describe = mp_prof_describe,
 	};
 	int r = mp_prof_init(&po);
-	if (r < 0)
+	if (r < 0) {
 		mp_preload_fail("cannot start the profiler", -r);
+		return;
+	}
+	/* A terminating signal the program leaves at SIG_DFL writes the
+	 * profile before the process dies of it (signals.h). */
+	static const int deaths[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
+	r = mp_signals_watch_deaths(deaths, 4, mp_prof_last_words);
+	if (r < 0) {
+		struct mp_line ln;
+		mp_line_init(&ln);
+		mp_line_str(&ln, "maxprocs: profile: a terminating signal will not write the profile: ");
+		mp_line_str(&ln, strerror(-r));
+		mp_line_write(&ln, 2);
+	}
 }
 
 /* The program ends by _exit or _Exit (from any thread): the profile is
@@ -339,6 +353,7 @@ __attribute__((constructor(101))) static void mp_preload_init(void)
 	opt.sync = (enum mp_sync)mp_config.sync;
 	opt.general_only = mp_config.profile_dir != NULL;   /* the profiler times the general bracket */
 	opt.count_waits = mp_config.profile_dir != NULL;    /* ... and reads the waits for a P */
+	opt.p_holder = mp_config.profile_dir ? mp_prof_p_holder : NULL;   /* trace.json's P tracks */
 
 	r = mp_sched_init(&opt);
 	if (r < 0) {

@@ -44,6 +44,20 @@ struct mp_prof_thread {
 	struct mp_prof_event events[MP_PROF_EVENTS];
 };
 
+/* Who held a P from when (trace.json's per-P tracks): one event each time
+ * the P changes hands, written under the scheduler's lock. */
+struct mp_prof_pevent {
+	uint64_t t;                      /* ticks */
+	int32_t tid;                     /* the holder from t on; 0: nobody */
+};
+#define MP_PROF_PTRACKS 64           /* Ps with a track (the first 64) */
+#define MP_PROF_PEVENTS 8192         /* per P; later ones are counted as dropped */
+struct mp_prof_ptrack {
+	_Atomic uint32_t n;              /* release: publishes ev[n - 1] to the report */
+	uint64_t dropped;
+	struct mp_prof_pevent ev[MP_PROF_PEVENTS];
+};
+
 /* A distinct stack (with its call): weights are estimated ticks. */
 struct mp_prof_stack {
 	_Atomic uint64_t hash;           /* 0 empty, 1 being written, else the key */
@@ -58,13 +72,18 @@ struct mp_prof_state {
 	int pid;
 	uint64_t start_ticks;
 	struct mp_prof_stack *stacks;    /* [MP_PROF_STACKS], mmap'd */
+	struct mp_prof_ptrack *ptracks;  /* [MP_PROF_PTRACKS], mmap'd; NULL: none */
 	_Atomic(struct mp_prof_thread *) threads[MP_PROF_THREADS];
 	_Atomic uint32_t nthreads;
 	_Atomic uint64_t dropped_threads, dropped_stacks;
-	_Atomic int written;
 };
 
 extern struct mp_prof_state mp_prof __attribute__((visibility("hidden")));
+
+/* report.c: a fork child may write again (its own files). */
+void mp_prof_write_reset(void);
+/* report.c: the monitor's duty that flushes and writes the last words. */
+int mp_prof_duty_add(uint64_t flush_ms);
 
 /* glibc's backtrace() was found (record.c). */
 bool mp_prof_has_stacks(void);

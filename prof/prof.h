@@ -22,8 +22,10 @@
  * call, or makes a system call; what does not fit (threads, stacks) is
  * counted as dropped and reported.
  *
- * The files (summary.txt, stalls.folded, pwait.folded) are written once,
- * by mp_prof_write, when the program ends.
+ * The files (summary.txt, stalls.folded, pwait.folded, trace.json,
+ * stacks.raw) are written by mp_prof_write when the program ends (return,
+ * exit, _exit, a terminating signal: mp_prof_last_words), and every
+ * flush_ms by the monitor if asked.
  */
 #ifndef MAXPROCS_PROF_PROF_H
 #define MAXPROCS_PROF_PROF_H
@@ -43,6 +45,7 @@
 struct mp_prof_options {
 	const char *dir;               /* the files go here (created) */
 	uint64_t min_ns;               /* the sampling threshold */
+	uint64_t flush_ms;             /* write the files this often too (0: only at the end) */
 	unsigned ncalls;               /* call ids are < ncalls <= MP_PROF_MAX_CALLS */
 	const char *const *call_names; /* [ncalls] */
 	/* Scheduler facts for the summary's header and counters line. */
@@ -65,6 +68,10 @@ static inline uint64_t mp_prof_begin(void)
  * previous call (preemptions, yields) are recorded as "(preempted)". */
 void mp_prof_end(unsigned call, uint64_t t0, uint64_t t1, uint64_t wait0, uint64_t wait1);
 
+/* The scheduler's p_holder hook (sched.h): P p is held by tid from now
+ * (0: nobody).  Under the scheduler's lock; no lock, no syscall. */
+void mp_prof_p_holder(uint32_t p, int tid);
+
 /* This thread ends: keep its name for the report. */
 void mp_prof_thread_end(void);
 
@@ -73,8 +80,19 @@ void mp_prof_thread_end(void);
  * Async-signal-safe. */
 void mp_prof_fork_child(void);
 
-/* Write the files, once (later calls do nothing).  why: "exit", "_exit",
- * a signal's name.  0 or -errno. */
+/* Write the files for the last time (later calls do nothing).  why:
+ * "exit", "_exit", a signal's name.  Waits (at most 5 s) for a flush under
+ * way.  0 or -errno.  Async-signal-safe but for dladdr and
+ * dl_iterate_phdr (the loader's recursive locks). */
 int mp_prof_write(const char *why);
+
+/* Write the files as they stand now; skipped if a write is under way or
+ * the last one is done (the monitor's duty, every flush_ms). */
+int mp_prof_flush(void);
+
+/* In a handler of sig, which will kill the process next: the last write,
+ * done by the monitor thread if one runs (a thread that is not stopped in
+ * a handler and blocks every signal; waited for at most 5 s), else here. */
+void mp_prof_last_words(int sig);
 
 #endif

@@ -59,6 +59,8 @@ int mp_prof_init(const struct mp_prof_options *o)
 	mp_prof.stacks = map_zeroed(sizeof(struct mp_prof_stack) * MP_PROF_STACKS);
 	if (!mp_prof.stacks)
 		return -ENOMEM;
+	/* Address space only: a page is touched per 256 hand-offs of a P. */
+	mp_prof.ptracks = map_zeroed(sizeof(struct mp_prof_ptrack) * MP_PROF_PTRACKS);
 	mp_ticks_init();
 	mp_prof.start_ticks = mp_ticks();
 	mp_prof.min_ticks = (uint64_t)((double)o->min_ns * mp_ticks_per_ns_quick());
@@ -66,7 +68,10 @@ int mp_prof_init(const struct mp_prof_options *o)
 		mp_prof.min_ticks = 1;
 	mp_prof.pid = mp_raw_getpid();
 	unwind_open();
-	atomic_store(&mp_prof.written, 0);
+	mp_prof_write_reset();
+	int r = mp_prof_duty_add(o->flush_ms);
+	if (r < 0)
+		return r;
 	mp_prof_on = true;
 	return 0;
 }
@@ -123,9 +128,30 @@ void mp_prof_fork_child(void)
 			memset(&mp_prof.stacks[i], 0, sizeof mp_prof.stacks[i]);
 	atomic_store(&mp_prof.dropped_stacks, 0);
 	atomic_store(&mp_prof.dropped_threads, 0);
+	for (unsigned p = 0; mp_prof.ptracks && p < MP_PROF_PTRACKS; p++)
+		if (mp_prof.ptracks[p].n || mp_prof.ptracks[p].dropped)
+			atomic_store(&mp_prof.ptracks[p].n, 0), mp_prof.ptracks[p].dropped = 0;
 	mp_prof.pid = mp_raw_getpid();
 	mp_prof.start_ticks = mp_ticks();
-	atomic_store(&mp_prof.written, 0);
+	mp_prof_write_reset();
+}
+
+void mp_prof_p_holder(uint32_t p, int tid)
+{
+	if (!mp_prof_on || !mp_prof.ptracks || p >= MP_PROF_PTRACKS)
+		return;
+	struct mp_prof_ptrack *tr = &mp_prof.ptracks[p];
+	uint32_t n = atomic_load_explicit(&tr->n, memory_order_relaxed);   /* writers hold the lock */
+	/* The same holder again (a P put back and taken by the same M) is
+	 * no change on the track. */
+	if (n && tr->ev[n - 1].tid == tid)
+		return;
+	if (n >= MP_PROF_PEVENTS) {
+		tr->dropped++;
+		return;
+	}
+	tr->ev[n] = (struct mp_prof_pevent){ mp_ticks(), tid };
+	atomic_store_explicit(&tr->n, n + 1, memory_order_release);
 }
 
 void mp_prof_thread_end(void)

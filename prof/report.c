@@ -14,13 +14,16 @@
 #include <link.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 
+#include "sched/sched.h"
 #include "shim/raw_syscall.h"
 
 /* ---- a buffered file written with raw system calls ---------------------- */
@@ -28,6 +31,7 @@
 struct out {
 	int fd, err;
 	size_t len;
+	char path[4200], tmp[4208];
 	char buf[32768];
 };
 
@@ -60,14 +64,17 @@ static void outf(struct out *o, const char *fmt, ...)
 		o->len += (size_t)n < sizeof o->buf - o->len ? (size_t)n : sizeof o->buf - o->len - 1;
 }
 
+/* Each file is written as NAME.tmp and renamed into place when complete,
+ * so a reader (the launcher, a user looking during a --flush-ms run) sees
+ * the previous version or the new one, never half of one. */
 static int out_open(struct out *o, const char *dir, const char *name)
 {
-	char path[4200];
-	if ((size_t)snprintf(path, sizeof path, "%s/%s", dir, name) >= sizeof path)
+	if ((size_t)snprintf(o->path, sizeof o->path, "%s/%s", dir, name) >= sizeof o->path - 4)
 		return -ENAMETOOLONG;
+	snprintf(o->tmp, sizeof o->tmp, "%s.tmp", o->path);
 	o->len = 0;
 	o->err = 0;
-	o->fd = (int)mp_raw_syscall6(SYS_openat, AT_FDCWD, (long)path,
+	o->fd = (int)mp_raw_syscall6(SYS_openat, AT_FDCWD, (long)o->tmp,
 	                             O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666, 0, 0);
 	return o->fd < 0 ? o->fd : 0;
 }
@@ -77,6 +84,11 @@ static int out_close(struct out *o)
 	out_flush(o);
 	if (o->fd >= 0)
 		mp_raw_syscall(SYS_close, o->fd, 0, 0);
+	if (!o->err && mp_raw_syscall6(SYS_renameat, AT_FDCWD, (long)o->tmp, AT_FDCWD,
+	                               (long)o->path, 0, 0) != 0)
+		o->err = EIO;
+	if (o->err)
+		mp_raw_syscall(SYS_unlinkat, AT_FDCWD, (long)o->tmp, 0);
 	return o->err ? -o->err : 0;
 }
 
@@ -216,14 +228,54 @@ static void gather_stacks(void)
 	}
 }
 
+/* The symbols of one write: mapped for it and unmapped after, since the
+ * writer may run in a signal handler (no malloc: the interrupted thread may
+ * hold its lock). */
+static struct frame_sym *syms;
+static size_t syms_len;
+
 /* Every frame of every stack, once, for all the files (dladdr takes the
  * loader's lock: not once per file and per frame). */
 static void resolve_stacks(void)
 {
-	for (unsigned i = 0; i < nrefs; i++) {
-		refs[i].sym = calloc(refs[i].s->depth ? refs[i].s->depth : 1, sizeof *refs[i].sym);
+	size_t frames = 0;
+	for (unsigned i = 0; i < nrefs; i++)
+		frames += refs[i].s->depth;
+	syms_len = (frames ? frames : 1) * sizeof *syms;
+	long p = mp_raw_syscall6(SYS_mmap, 0, (long)syms_len, PROT_READ | PROT_WRITE,
+	                         MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	syms = p < 0 && p > -4096 ? NULL : (struct frame_sym *)p;
+	for (unsigned i = 0, at = 0; i < nrefs; at += refs[i].s->depth, i++) {
+		refs[i].sym = syms ? syms + at : NULL;
 		for (unsigned f = 0; refs[i].sym && f < refs[i].s->depth; f++)
 			resolve(refs[i].s->pc[f], &refs[i].sym[f]);
+	}
+}
+
+static void release_stacks(void)
+{
+	if (syms)
+		mp_raw_syscall(SYS_munmap, (long)syms, (long)syms_len, 0);
+	syms = NULL;
+	for (unsigned i = 0; i < nrefs; i++)
+		refs[i].sym = NULL;
+}
+
+/* Shell sort: glibc's qsort may call malloc, which a writer in a signal
+ * handler must not. */
+static void sort_items(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	char tmp[128], *a = base;
+	if (size > sizeof tmp)
+		return;
+	for (size_t gap = n / 2; gap > 0; gap = gap == 2 ? 1 : gap * 5 / 11) {
+		for (size_t i = gap; i < n; i++) {
+			memcpy(tmp, a + i * size, size);
+			size_t j = i;
+			for (; j >= gap && cmp(a + (j - gap) * size, tmp) > 0; j -= gap)
+				memcpy(a + j * size, a + (j - gap) * size, size);
+			memcpy(a + j * size, tmp, size);
+		}
 	}
 }
 
@@ -257,14 +309,18 @@ static void write_summary(const char *dir, const char *why, double wall_s)
 			all_pwait += total[c].pwait;
 			all_calls += total[c].count;
 		}
-	qsort(order, n, sizeof order[0], by_stall_desc);
+	sort_items(order, n, sizeof order[0], by_stall_desc);
 	if (out_open(&out, dir, "summary.txt") != 0)
 		return;
 	char facts[256] = "";
 	if (mp_prof.opt.describe)
 		mp_prof.opt.describe(facts, sizeof facts);
-	outf(&out, "maxprocs profile: %s, pid %d, %.3f s, ended by %s; %s\n",
-	     program_invocation_short_name, mp_prof.pid, wall_s, why, facts);
+	if (why)
+		outf(&out, "maxprocs profile: %s, pid %d, %.3f s, ended by %s; %s\n",
+		     program_invocation_short_name, mp_prof.pid, wall_s, why, facts);
+	else
+		outf(&out, "maxprocs profile: %s, pid %d, %.3f s so far, still running (a periodic flush); %s\n",
+		     program_invocation_short_name, mp_prof.pid, wall_s, facts);
 	outf(&out, "%llu intercepted calls, %.3f ms blocked in them, %.3f ms waiting for a P after them"
 	     " or after a preemption\n\n",
 	     (unsigned long long)(all_calls - total[MP_PROF_PREEMPTED].count), us(all_stall) / 1000,
@@ -287,7 +343,7 @@ static void write_summary(const char *dir, const char *why, double wall_s)
 
 	gather_stacks();
 	resolve_stacks();
-	qsort(refs, nrefs, sizeof refs[0], by_ref_stall_desc);
+	sort_items(refs, nrefs, sizeof refs[0], by_ref_stall_desc);
 	outf(&out, "\ntop stacks by time blocked (estimated: calls of at least %.0f us exactly, shorter ones sampled):\n",
 	     (double)mp_prof.opt.min_ns / 1000);
 	if (!mp_prof_has_stacks())
@@ -368,6 +424,49 @@ static void json_name(const char *s, char *out, size_t len)
 	out[i] = 0;
 }
 
+static const char *thread_name_of(int tid)
+{
+	uint32_t nt = atomic_load(&mp_prof.nthreads);
+	for (uint32_t i = 0; i < nt && i < MP_PROF_THREADS; i++) {
+		const struct mp_prof_thread *t = atomic_load(&mp_prof.threads[i]);
+		if (t && t->tid == tid)
+			return t->name;
+	}
+	return NULL;
+}
+
+/* A track per P (tids from P_TRACK_TID up, above any real tid: pid_max is
+ * at most 2^22), sorted before the threads, with a slice for each stretch
+ * one thread held it.  A P "held" by a thread in a call stays its own
+ * until it is retaken, as in the scheduler. */
+#define P_TRACK_TID 0x40000000
+static void write_p_tracks(void)
+{
+	double end = us(mp_ticks() - mp_prof.start_ticks);
+	for (unsigned p = 0; mp_prof.ptracks && p < MP_PROF_PTRACKS; p++) {
+		const struct mp_prof_ptrack *tr = &mp_prof.ptracks[p];
+		uint32_t n = atomic_load_explicit(&tr->n, memory_order_acquire);
+		if (!n)
+			continue;
+		outf(&out, ",\n{\"ph\":\"M\",\"pid\":%d,\"tid\":%d,\"name\":\"thread_name\",\"args\":{\"name\":\"P%u\"}}",
+		     mp_prof.pid, P_TRACK_TID + (int)p, p);
+		outf(&out, ",\n{\"ph\":\"M\",\"pid\":%d,\"tid\":%d,\"name\":\"thread_sort_index\",\"args\":{\"sort_index\":%d}}",
+		     mp_prof.pid, P_TRACK_TID + (int)p, -1000 + (int)p);
+		for (uint32_t k = 0; k < n; k++) {
+			const struct mp_prof_pevent *e = &tr->ev[k];
+			if (!e->tid || e->t < mp_prof.start_ticks)
+				continue;
+			double ts = us(e->t - mp_prof.start_ticks);
+			double to = k + 1 < n ? us(tr->ev[k + 1].t - mp_prof.start_ticks) : end;
+			char name[40];
+			const char *tn = thread_name_of(e->tid);
+			json_name(tn ? tn : "", name, sizeof name);
+			outf(&out, ",\n{\"ph\":\"X\",\"cat\":\"holder\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,\"name\":\"%d %s\"}",
+			     mp_prof.pid, P_TRACK_TID + (int)p, ts, to > ts ? to - ts : 0, e->tid, name);
+		}
+	}
+}
+
 /* Chrome/Perfetto trace-event JSON: one track per thread, named, with a
  * slice for each call kept (blocked or waited at least the threshold) and
  * one for each wait for a P. */
@@ -398,6 +497,7 @@ static void write_trace(const char *dir)
 				     mp_prof.pid, t->tid, end, ns_us(e->wait_ns), call_name(e->call));
 		}
 	}
+	write_p_tracks();
 	outf(&out, "\n]}\n");
 	out_close(&out);
 }
@@ -470,10 +570,23 @@ static void write_raw(const char *dir)
 	out_close(&out);
 }
 
-int mp_prof_write(const char *why)
+/*
+ * Who writes.  The files are written by one writer at a time (the buffers
+ * above are shared): `writing` is taken by a CAS.  The last write (the
+ * program ends) waits, bounded, for a periodic flush under way, then sets
+ * `ended` so that nothing writes after it; a flush that finds a write
+ * under way simply skips its turn.
+ */
+static _Atomic int writing, ended;
+
+static void pause_ms(long ms)
 {
-	if (!mp_prof_on || atomic_exchange(&mp_prof.written, 1))
-		return 0;
+	struct timespec ts = { 0, ms * 1000000 };
+	mp_raw_syscall(SYS_nanosleep, (long)&ts, 0, 0);
+}
+
+static int write_files(const char *why)
+{
 	uint64_t end = mp_ticks();
 	tpns = mp_ticks_per_ns();
 	char dir[4096];
@@ -488,5 +601,100 @@ int mp_prof_write(const char *why)
 	write_folded(dir, "pwait.folded", true);
 	write_trace(dir);
 	write_raw(dir);
+	release_stacks();
 	return 0;
+}
+
+int mp_prof_write(const char *why)
+{
+	if (!mp_prof_on || atomic_load(&ended))
+		return 0;
+	int expect = 0;
+	/* A flush under way takes a few ms; wait for it at most 5 s. */
+	for (int i = 0; !atomic_compare_exchange_strong(&writing, &expect, 1); i++) {
+		expect = 0;
+		if (i >= 5000)
+			return -EBUSY;
+		pause_ms(1);
+	}
+	int r = 0;
+	if (!atomic_exchange(&ended, 1))
+		r = write_files(why);
+	atomic_store(&writing, 0);
+	return r;
+}
+
+int mp_prof_flush(void)
+{
+	if (!mp_prof_on || atomic_load(&ended))
+		return 0;
+	int expect = 0;
+	if (!atomic_compare_exchange_strong(&writing, &expect, 1))
+		return 0;
+	int r = atomic_load(&ended) ? 0 : write_files(NULL);
+	atomic_store(&writing, 0);
+	return r;
+}
+
+void mp_prof_write_reset(void)
+{
+	atomic_store(&writing, 0);
+	atomic_store(&ended, 0);
+}
+
+/* ---- the last words: a terminating signal ------------------------------ */
+
+static int words_duty = -1;                /* the monitor's duty (mp_prof_duty_add) */
+static _Atomic(const char *) words_why;    /* set: the duty writes the last time */
+static _Atomic uint32_t words_done;        /* futex: +1 when it has */
+
+static void profile_duty(uint64_t now, void *arg)
+{
+	(void)now;
+	(void)arg;
+	const char *why = atomic_exchange(&words_why, NULL);
+	if (!why) {
+		mp_prof_flush();
+		return;
+	}
+	mp_prof_write(why);
+	atomic_fetch_add(&words_done, 1);
+	mp_futex_wake((const uint32_t *)&words_done, 1 << 30);
+}
+
+int mp_prof_duty_add(uint64_t flush_ms)
+{
+	words_duty = mp_monitor_duty_add("profile", flush_ms * 1000000ull, profile_duty, NULL);
+	return words_duty < 0 ? words_duty : 0;
+}
+
+static const char *signal_name(int sig)
+{
+	switch (sig) {
+	case SIGTERM: return "SIGTERM";
+	case SIGINT: return "SIGINT";
+	case SIGHUP: return "SIGHUP";
+	case SIGQUIT: return "SIGQUIT";
+	default: return "a signal";
+	}
+}
+
+void mp_prof_last_words(int sig)
+{
+	if (!mp_prof_on || atomic_load(&ended))
+		return;
+	const char *why = signal_name(sig);
+	uint32_t seq = atomic_load(&words_done);
+	atomic_store(&words_why, why);
+	if (mp_monitor_duty_request(words_duty)) {
+		struct timespec tick = { 0, 100000000 };
+		for (int i = 0; i < 50 && atomic_load(&words_done) == seq; i++)
+			mp_futex_wait((const uint32_t *)&words_done, seq, &tick);
+		if (atomic_load(&words_done) != seq)
+			return;
+	}
+	/* No monitor, or it could not finish (it may wait on a lock this very
+	 * thread holds): write here.  Does nothing if its write began. */
+	atomic_store(&words_why, NULL);
+	mp_prof_write(why);
 }

@@ -223,6 +223,16 @@ struct mp_sched {
 
 extern MP_HIDDEN struct mp_sched mp_sched;
 
+/* Tell the profiler (opt.p_holder) who holds pp now; under the lock. */
+static inline void note_p_holder(const struct mp_p *pp, int tid)
+{
+	if (__builtin_expect(mp_sched.opt.p_holder != NULL, 0))
+		mp_sched.opt.p_holder(pp->id, tid);
+}
+
+/* monitor.c: the duty table, emptied by mp_sched_init (0 or -errno). */
+int mp_monitor_duties_reset(void);
+
 /* ---- the wait queue (waitq.c) ------------------------------------------
  * The FIFO of parked Ms: the seam where another policy can go.  Under
  * sched.lock; nwaiting (readable without the lock) follows it. */

@@ -109,6 +109,9 @@ int mp_sched_init(const struct mp_options *opt)
 	mp_sched.preempt_cookie = make_cookie();
 	atomic_store(&mp_sched.mon_stop, 0);
 	atomic_store(&mp_sched.preempt_signo, opt->preempt_signo);
+	int r = mp_monitor_duties_reset();
+	if (r < 0)
+		return r;
 	atomic_store(&mp_sched.active, 1);
 	return 0;
 }

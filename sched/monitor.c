@@ -406,8 +406,9 @@ static bool must_watch(void)
  * descriptor table the monitor borrows it for the line. */
 static bool borrow_stderr;
 
-static void emit_trace(uint64_t now)
+static void emit_trace(uint64_t now, void *arg)
 {
+	(void)arg;
 	struct mp_stats st;
 	mp_stats_snapshot(&st);
 	if (borrow_stderr && mp_proctask_borrow_fd(2) != 0)
@@ -415,6 +416,78 @@ static void emit_trace(uint64_t now)
 	mp_sched.opt.trace(&st, (now - mp_sched.start_ns) / 1000000);
 	if (borrow_stderr)
 		mp_proctask_return_fd(2);
+}
+
+/*
+ * Duties: the monitor's work besides its passes, one row each (sched.h).
+ * The table is filled before the monitor first starts and never shrinks;
+ * next_ns is the monitor's own, requested is set by anyone (a signal
+ * handler) and taken by the monitor.
+ */
+struct duty {
+	const char *name;
+	uint64_t period_ns;          /* 0: only when requested */
+	mp_duty_fn run;
+	void *arg;
+	uint64_t next_ns;            /* monitor thread only */
+	_Atomic int requested;
+};
+static struct duty duties[MP_DUTIES];
+static _Atomic int nduties;
+
+int mp_monitor_duty_add(const char *name, uint64_t period_ns, mp_duty_fn run, void *arg)
+{
+	int id = atomic_load(&nduties);
+	if (id >= MP_DUTIES || !run)
+		return -ENOSPC;
+	duties[id] = (struct duty){ name, period_ns, run, arg, 0, 0 };
+	atomic_store(&nduties, id + 1);   /* seq_cst: the row is complete before it counts */
+	return id;
+}
+
+bool mp_monitor_duty_request(int id)
+{
+	if (id < 0 || id >= atomic_load(&nduties))
+		return false;
+	atomic_store(&duties[id].requested, 1);
+	if (!atomic_load(&mp_sched.mon_running))
+		return false;
+	mp_monitor_wake();
+	return true;
+}
+
+static void duties_start(uint64_t now)
+{
+	for (int i = 0; i < atomic_load(&nduties); i++)
+		duties[i].next_ns = duties[i].period_ns ? now + duties[i].period_ns : 0;
+}
+
+/* ns until the next duty is due: 0 none, at least 1. */
+static uint64_t duties_due_in(uint64_t now)
+{
+	uint64_t best = 0;
+	for (int i = 0; i < atomic_load(&nduties); i++) {
+		const struct duty *d = &duties[i];
+		uint64_t in = atomic_load_explicit(&d->requested, memory_order_relaxed) ? 1
+		            : !d->period_ns ? 0 : d->next_ns > now ? d->next_ns - now : 1;
+		if (in && (!best || in < best))
+			best = in;
+	}
+	return best;
+}
+
+static void duties_run(uint64_t now)
+{
+	for (int i = 0; i < atomic_load(&nduties); i++) {
+		struct duty *d = &duties[i];
+		bool asked = atomic_exchange(&d->requested, 0);
+		bool due = d->period_ns && now >= d->next_ns;
+		if (!asked && !due)
+			continue;
+		d->run(now, d->arg);
+		if (due)
+			d->next_ns = now + d->period_ns;
+	}
 }
 
 static void sleep_on_word(uint32_t seq, uint64_t ns)
@@ -460,10 +533,9 @@ static void *monitor_main(void *arg)
 	proc_usable = mp_proctask_private_fds() == 0;
 	borrow_stderr = proc_usable;
 
-	uint64_t trace_ns = mp_sched.opt.schedtrace_ms * 1000000ull;
-	uint64_t next_trace = mp_sched.start_ns + trace_ns;
 	uint64_t delay_us = DELAY_MIN_US;
 	unsigned idle = 0;
+	duties_start(mp_now_ns());
 	while (!atomic_load(&mp_sched.mon_stop)) {
 		uint32_t seq = atomic_load(&mp_sched.mon_word);
 		/* Nobody left to watch: return, so glibc's thread count drops
@@ -472,28 +544,25 @@ static void *monitor_main(void *arg)
 		    monitor_leave())
 			return NULL;
 		uint64_t now = mp_now_ns();
-		uint64_t to_trace = trace_ns ? (next_trace > now ? next_trace - now : 1) : 0;
+		uint64_t to_duty = duties_due_in(now);
 		atomic_store(&mp_sched.mon_sleeping, 1);   /* seq_cst: pairs with park_locked */
 		if (!must_watch()) {
 			/* Deep sleep: nobody waits, so there is nothing to do until
-			 * a waiter wakes us (or the next schedtrace line is due). */
-			sleep_on_word(seq, to_trace);
+			 * a waiter wakes us (or a duty is due or asked for). */
+			sleep_on_word(seq, to_duty);
 			atomic_store(&mp_sched.mon_sleeping, 0);
 			delay_us = DELAY_MIN_US;
 			idle = 0;
 		} else {
 			atomic_store(&mp_sched.mon_sleeping, 0);
 			uint64_t d = delay_us * 1000;
-			sleep_on_word(seq, to_trace && to_trace < d ? to_trace : d);
+			sleep_on_word(seq, to_duty && to_duty < d ? to_duty : d);
 		}
 		if (atomic_load(&mp_sched.mon_stop))
 			break;
 		now = mp_now_ns();
 		int taken = retake_pass(now);
-		if (trace_ns && now >= next_trace) {
-			emit_trace(now);
-			next_trace = now + trace_ns;
-		}
+		duties_run(now);
 		if (taken) {
 			idle = 0;
 			delay_us = DELAY_MIN_US;
@@ -509,6 +578,17 @@ static void *monitor_main(void *arg)
 	}
 	atomic_store(&mp_sched.mon_running, 0);
 	return NULL;
+}
+
+/* A fresh table (mp_sched_init) whose first row is the schedtrace line. */
+int mp_monitor_duties_reset(void)
+{
+	atomic_store(&nduties, 0);
+	if (!mp_sched.opt.schedtrace_ms || !mp_sched.opt.trace)
+		return 0;
+	int id = mp_monitor_duty_add("schedtrace", mp_sched.opt.schedtrace_ms * 1000000ull,
+	                             emit_trace, NULL);
+	return id < 0 ? id : 0;
 }
 
 int mp_monitor_start(mp_thread_create_fn create)

@@ -43,6 +43,7 @@ uint64_t p_assign_locked(struct mp_p *pp, int32_t slot)
 	atomic_store_explicit(&pp->sig_unsafe, ms->sig_unsafe, relaxed);
 	uint64_t nw = pw_next_gen(w, P_RUNNING);
 	p_store_locked(pp, nw, "p_assign_locked");   /* publishes m and tid */
+	note_p_holder(pp, ms->tid);
 	return nw;
 }
 
@@ -86,6 +87,7 @@ void mp_p_put_locked(struct mp_p *pp)
 	         "P not claimed idle", pp->id, pw_state(w));
 	if (pp->id >= atomic_load_explicit(&mp_sched.nprocs, relaxed)) {
 		p_store_locked(pp, pw_next_gen(w, P_STOPPED), "mp_p_put_locked");
+		note_p_holder(pp, 0);
 		return;
 	}
 	struct mp_mslot *mw = atomic_load_explicit(&mp_sched.active, relaxed) ? waitq_pop_locked() : NULL;
@@ -106,6 +108,7 @@ void mp_p_put_locked(struct mp_p *pp)
 	mp_sched.pidle[n] = pp->id;
 	pp->in_idle = true;
 	atomic_store_explicit(&mp_sched.npidle, n + 1, relaxed);
+	note_p_holder(pp, 0);
 }
 
 /* mp_retake_locked: count and pass on a P the caller CASed out of SYSCALL. */

@@ -50,6 +50,11 @@ struct mp_options {
 	                             (mp_m_wait_ns): two clock reads per park */
 	uint64_t slice_ns;        /* preemption slice; 0 = MP_SLICE_DEFAULT_NS */
 	int preempt_signo;        /* signal sent to preempt a holder; 0 = none */
+	/* Called under the scheduler's lock whenever a P changes hands: p's
+	 * holder is now the thread tid (0: nobody, the P is idle or stopped).
+	 * The profiler draws its per-P tracks from it.  Must take no lock and
+	 * be async-signal-safe.  NULL: none. */
+	void (*p_holder)(uint32_t p, int tid);
 	uint64_t schedtrace_ms;   /* 0 = off */
 	mp_trace_fn trace;        /* called by the monitor when schedtrace_ms */
 	/* The monitor leaves (returns from its thread) once no M is attached
@@ -85,6 +90,20 @@ void mp_monitor_stop(void);
  * mp_m_reserve(): with monitor_leaves, a monitor that is leaving sees the
  * reservation and stays, or this call sees it gone and starts a new one. */
 int  mp_monitor_ensure(mp_thread_create_fn create);
+/*
+ * The monitor's duties: work it does besides its passes, on its own thread
+ * (every signal blocked, a descriptor table of its own): the schedtrace
+ * line, the profiler's flush and its last words.  A duty runs every
+ * period_ns (0: only when asked) and at once when asked.  Add duties after
+ * mp_sched_init and before the monitor starts; at most MP_DUTIES.
+ * mp_monitor_duty_add returns the duty's id or -ENOSPC.
+ * mp_monitor_duty_request is async-signal-safe; it returns false when no
+ * monitor runs to do it (the caller does the work itself).
+ */
+#define MP_DUTIES 8
+typedef void (*mp_duty_fn)(uint64_t now_ns, void *arg);
+int  mp_monitor_duty_add(const char *name, uint64_t period_ns, mp_duty_fn run, void *arg);
+bool mp_monitor_duty_request(int id);
 void mp_sched_fork_child(void);  /* in a fork child: one M on P0, fresh table */
 void mp_sched_shutdown(void);    /* stop the monitor; every call passes through */
 bool mp_sched_active(void);

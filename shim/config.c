@@ -136,6 +136,10 @@ int mp_config_parse(struct mp_config *cfg, const struct mp_env *env,
 	if (mp_config_one(&mp_setting_profile_min_us, env->profile_min_us,
 	                  MP_PROFILE_MIN_DEFAULT_US, warn, ctx, &bad, &v))
 		cfg->profile_min_ns = v * 1000;
+	cfg->profile_flush_ms = 0;
+	if (mp_config_one(&mp_setting_profile_flush_ms, env->profile_flush_ms, 0, warn, ctx,
+	                  &bad, &v))
+		cfg->profile_flush_ms = v;
 
 	return bad;
 }

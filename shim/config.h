@@ -70,6 +70,7 @@ struct mp_config {
 	int sync;                 /* MP_CONFIG_SYNC_*: the values of enum mp_sync */
 	const char *profile_dir;  /* NULL: not profiling */
 	uint64_t profile_min_ns;
+	uint64_t profile_flush_ms;  /* 0: the files only at the end */
 };
 
 #define MP_PROFILE_MIN_DEFAULT_US 1000ull

@@ -59,6 +59,26 @@ static mp_sigaction_fn real_sigaction;
 static void *libc_restorer;          /* what libc's sigaction puts in sa_restorer */
 static size_t stack_min;
 
+/*
+ * Watched signals: terminating signals the profiler must outlive for a
+ * moment (SIGTERM, SIGINT, SIGHUP, SIGQUIT).  Only while the program
+ * leaves one at SIG_DFL does the kernel hold our handler instead
+ * (substituted); the program's handlers and SIG_IGN go to the kernel as
+ * they are, so an ignored signal still interrupts nothing and a handled
+ * one runs exactly as without us.  The program reads back SIG_DFL with
+ * the flags and mask it gave.  Under owned_lock, with signals blocked.
+ */
+#define MAX_WATCHED 4
+struct watched_sig {
+	int signo;
+	bool substituted;             /* the kernel holds on_watched_signal */
+	bool interrupt;               /* siginterrupt(sig, 1) */
+	struct mp_ksigaction view;    /* the program's SIG_DFL, while substituted */
+};
+static struct watched_sig watched[MAX_WATCHED];
+static _Atomic int nwatched;
+static mp_last_words_fn last_words;
+
 static __thread uintptr_t stack_lo __attribute__((tls_model("initial-exec")));
 
 static void on_owned_signal(int sig, siginfo_t *si, void *uc);
@@ -245,11 +265,110 @@ static void on_owned_signal(int sig, siginfo_t *si, void *uc)
 	deliver_to_program(sig, si, (ucontext_t *)uc);
 }
 
+/* A watched signal at SIG_DFL arrived: the program would die of it now.
+ * Last words (the profile), then the same death (reraise_default). */
+static void on_watched_signal(int sig, siginfo_t *si, void *uc)
+{
+	int saved = errno;
+	/* In a vfork child, which shares our memory, nothing is ours to write. */
+	if (last_words && mp_raw_getpid() == mp_sched_pid())
+		last_words(sig);
+	reraise_default(sig, si, (ucontext_t *)uc);
+	errno = saved;
+}
+
+static struct watched_sig *watched_of(int sig)
+{
+	int n = atomic_load_explicit(&nwatched, memory_order_acquire);
+	for (int i = 0; i < n; i++)
+		if (watched[i].signo == sig)
+			return &watched[i];
+	return NULL;
+}
+
 /* ---- the program's calls ---------------------------------------------- */
 
 bool mp_signals_owned(int sig)
 {
-	return sig > 0 && sig == owned.signo && mp_raw_getpid() == mp_sched_pid();
+	return sig > 0 && (sig == owned.signo || watched_of(sig)) && mp_raw_getpid() == mp_sched_pid();
+}
+
+/* Our handler in the kernel for w, the program's flags kept for the
+ * interrupted call's restart (SA_RESTART: a call interrupted by a signal
+ * about to kill us need not fail). */
+static int install_watch(const struct watched_sig *w)
+{
+	struct mp_ksigaction k = {
+		.handler = (void *)on_watched_signal,
+		.flags = SA_SIGINFO | SA_RESTART | SA_RESTORER,
+		.restorer = libc_restorer,
+		.mask = ~0ull & ~(1ull << (MP_SIGSETXID - 1)),
+	};
+	return (int)mp_raw_syscall6(SYS_rt_sigaction, w->signo, (long)&k, 0, 8, 0, 0);
+}
+
+/* The program's sigaction on a watched signal (kernel form).  0 or -errno. */
+static int exchange_watched(struct watched_sig *w, const struct mp_ksigaction *act,
+                            struct mp_ksigaction *old)
+{
+	uint64_t saved;
+	struct mp_ksigaction prev;
+	int r = 0;
+	mp_raw_block_signals(&saved);
+	lock();
+	if (w->substituted)
+		prev = w->view;
+	else
+		r = (int)mp_raw_syscall6(SYS_rt_sigaction, w->signo, 0, (long)&prev, 8, 0, 0);
+	if (r == 0 && act && act->handler == (void *)SIG_DFL) {
+		w->view = *act;
+		r = install_watch(w);
+		w->substituted = r == 0;
+	} else if (r == 0 && act) {
+		r = (int)mp_raw_syscall6(SYS_rt_sigaction, w->signo, (long)act, 0, 8, 0, 0);
+		if (r == 0)
+			w->substituted = false;
+	}
+	unlock();
+	mp_raw_sigmask_set(&saved);
+	if (r == 0 && old)
+		*old = prev;
+	return r;
+}
+
+int mp_signals_watch_deaths(const int *sigs, int n, mp_last_words_fn fn)
+{
+	if (n > MAX_WATCHED || !real_sigaction)
+		return -EINVAL;
+	if (!libc_restorer) {
+		/* No preemption signal to have learnt it from: libc's
+		 * sigaction puts its restorer in a harmless SIG_DFL. */
+		struct sigaction dfl;
+		struct mp_ksigaction k;
+		memset(&dfl, 0, sizeof dfl);
+		dfl.sa_handler = SIG_DFL;
+		if (real_sigaction(SIGURG, NULL, &dfl) == 0 && dfl.sa_handler == SIG_DFL &&
+		    real_sigaction(SIGURG, &dfl, NULL) == 0 &&
+		    mp_raw_syscall6(SYS_rt_sigaction, SIGURG, 0, (long)&k, 8, 0, 0) == 0)
+			libc_restorer = k.restorer;
+		if (!libc_restorer)
+			return -ENOSYS;
+	}
+	last_words = fn;
+	for (int i = 0; i < n; i++) {
+		if (watched_of(sigs[i]))
+			continue;
+		struct watched_sig *w = &watched[atomic_load(&nwatched)];
+		*w = (struct watched_sig){ .signo = sigs[i] };
+		/* The program's disposition now (inherited: SIG_IGN survives exec). */
+		struct mp_ksigaction cur;
+		if (mp_raw_syscall6(SYS_rt_sigaction, w->signo, 0, (long)&cur, 8, 0, 0) != 0)
+			continue;
+		atomic_fetch_add_explicit(&nwatched, 1, memory_order_release);
+		if (cur.handler == (void *)SIG_DFL)
+			exchange_watched(w, &cur, NULL);
+	}
+	return 0;
 }
 
 /* The program's view, with the change made under the lock. */
@@ -270,7 +389,7 @@ static void exchange_prog(const struct mp_ksigaction *act, struct mp_ksigaction 
 int mp_signals_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	struct mp_ksigaction k, prev;
-	(void)sig;
+	struct watched_sig *w = sig == owned.signo ? NULL : watched_of(sig);
 	if (act) {
 		/* As glibc's __libc_sigaction fills the kernel's structure. */
 		k.handler = (void *)act->sa_handler;
@@ -278,7 +397,15 @@ int mp_signals_sigaction(int sig, const struct sigaction *act, struct sigaction 
 		k.restorer = libc_restorer;
 		memcpy(&k.mask, &act->sa_mask, sizeof k.mask);
 	}
-	exchange_prog(act ? &k : NULL, &prev);
+	if (w) {
+		int r = exchange_watched(w, act ? &k : NULL, &prev);
+		if (r < 0) {
+			errno = -r;
+			return -1;
+		}
+	} else {
+		exchange_prog(act ? &k : NULL, &prev);
+	}
 	if (old) {
 		memset(old, 0, sizeof *old);
 		old->sa_handler = (__sighandler_t)prev.handler;
@@ -310,12 +437,18 @@ long mp_signals_rt_sigaction(int sig, const struct mp_ksigaction *act,
                              struct mp_ksigaction *old, size_t setsize)
 {
 	struct mp_ksigaction k, prev;
-	(void)sig;
+	struct watched_sig *w = sig == owned.signo ? NULL : watched_of(sig);
 	if (setsize != 8)
 		return -EINVAL;
 	if (act && copy_user(&k, act, sizeof k, false))
 		return -EFAULT;
-	exchange_prog(act ? &k : NULL, &prev);
+	if (w) {
+		int r = exchange_watched(w, act ? &k : NULL, &prev);
+		if (r < 0)
+			return r;
+	} else {
+		exchange_prog(act ? &k : NULL, &prev);
+	}
 	if (old && copy_user(old, &prev, sizeof prev, true))
 		return -EFAULT;
 	return 0;
@@ -323,13 +456,17 @@ long mp_signals_rt_sigaction(int sig, const struct mp_ksigaction *act,
 
 void mp_signals_set_interrupt(int sig, bool interrupt)
 {
+	struct watched_sig *w = watched_of(sig);
 	if (sig == owned.signo)
 		owned.interrupt = interrupt;
+	else if (w)
+		w->interrupt = interrupt;
 }
 
 bool mp_signals_interrupt(int sig)
 {
-	return sig == owned.signo && owned.interrupt;
+	const struct watched_sig *w = watched_of(sig);
+	return sig == owned.signo ? owned.interrupt : w && w->interrupt;
 }
 
 /* ---- masks ------------------------------------------------------------

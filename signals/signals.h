@@ -1,7 +1,7 @@
 /*
  * signals.h - the signals the library owns, kept invisible to the program.
  *
- * Today that is one: the preemption signal, SIGURG by default (as in Go:
+ * The preemption signal, SIGURG by default (as in Go:
  * rarely used, ignored by default, not queued, passed silently by gdb).
  * The kernel holds our handler on it; the program sees and changes a
  * disposition of its own that we keep here:
@@ -40,6 +40,15 @@ struct mp_ksigaction {
  * 0 = the default (SIGURG), -1 = off.  real: libc's sigaction.  Returns
  * the signal used, or 0 (none: the monitor revokes instead). */
 int mp_signals_init(int requested, mp_sigaction_fn real);
+
+/* Watch the terminating signals sigs (at most 4: the profiler's SIGTERM,
+ * SIGINT, SIGHUP, SIGQUIT).  While the program leaves one at SIG_DFL, the
+ * kernel holds our handler, which calls fn(sig) and then dies of the
+ * signal as SIG_DFL would (same status; a core for SIGQUIT).  The program
+ * reads back the SIG_DFL it set; a handler or SIG_IGN it sets goes to the
+ * kernel as it is.  Call after mp_signals_init.  0 or -errno. */
+typedef void (*mp_last_words_fn)(int sig);
+int mp_signals_watch_deaths(const int *sigs, int n, mp_last_words_fn fn);
 
 /* The preemption signal, or 0. */
 int mp_signals_preempt_signo(void);

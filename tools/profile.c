@@ -1,7 +1,7 @@
 /*
  * profile.c - `maxprocs profile` and `maxprocs report`.
  *
- *   maxprocs profile [-p N] [-o DIR] [--min-us US] [--] PROGRAM [ARGS...]
+ *   maxprocs profile [-p N] [-o DIR] [--min-us US] [--flush-ms MS] [--] PROGRAM [ARGS...]
  *   maxprocs report [--folded | --pprof | --svg FILE | --top N] DIR
  *
  * profile runs PROGRAM with the library profiling (MAXPROCS_PROFILE=DIR),
@@ -214,7 +214,7 @@ int mp_tool_report(int argc, char **argv)
 
 int mp_tool_profile(int argc, char **argv, const char *library)
 {
-	const char *procs = NULL, *dir = NULL, *min_us = NULL;
+	const char *procs = NULL, *dir = NULL, *min_us = NULL, *flush_ms = NULL;
 	int i = 1;
 	for (; i < argc; i++) {
 		const char *a = argv[i];
@@ -226,21 +226,24 @@ int mp_tool_profile(int argc, char **argv, const char *library)
 			break;
 		const char **into = !strcmp(a, "-p") || !strcmp(a, "--procs") ? &procs
 		                  : !strcmp(a, "-o") || !strcmp(a, "--output") ? &dir
-		                  : !strcmp(a, "--min-us") ? &min_us : NULL;
+		                  : !strcmp(a, "--min-us") ? &min_us
+		                  : !strcmp(a, "--flush-ms") ? &flush_ms : NULL;
 		if (!into)
 			mp_tool_die_usage("profile: unknown option '%s'; accepted: -p N, -o DIR, "
-			                  "--min-us US, --", a);
+			                  "--min-us US, --flush-ms MS, --", a);
 		if (i + 1 >= argc)
 			mp_tool_die_usage("profile: option '%s' needs a value", a);
 		*into = argv[++i];
 	}
 	if (i >= argc)
 		mp_tool_die_usage("profile: missing PROGRAM (usage: maxprocs profile [-p N] "
-		                  "[-o DIR] [--min-us US] [--] PROGRAM [ARGS...])");
+		                  "[-o DIR] [--min-us US] [--flush-ms MS] [--] PROGRAM [ARGS...])");
 	if (procs)
 		mp_tool_check_value("-p/--procs", procs, 1, MP_TOOL_MAXPROCS);
 	if (min_us)
 		mp_tool_check_value("--min-us", min_us, 1, 60000000);
+	if (flush_ms)
+		mp_tool_check_value("--flush-ms", flush_ms, 0, 3600000);
 	if (dir && !*dir)
 		mp_tool_die_usage("profile: -o needs a directory, not ''");
 
@@ -256,6 +259,8 @@ int mp_tool_profile(int argc, char **argv, const char *library)
 	mp_tool_set_env("MAXPROCS_PROFILE", dir);
 	if (min_us)
 		mp_tool_set_env("MAXPROCS_PROFILE_MIN_US", min_us);
+	if (flush_ms)
+		mp_tool_set_env("MAXPROCS_PROFILE_FLUSH_MS", flush_ms);
 
 	struct sigaction sa = { .sa_handler = forward };
 	sigemptyset(&sa.sa_mask);

@@ -119,7 +119,7 @@ struct row {
 	double blocked_ms, pwait_ms;
 };
 
-static char text[1 << 16];
+static char text[1 << 22];   /* trace.json of the pwait run: about 400 KB */
 
 static void slurp(const char *path)
 {
@@ -256,6 +256,16 @@ static void check_pwait(const char *dir, double wall)
 	if (procs == 1)
 		it_check(pwait_ms >= 0.5 * (PW_THREADS - 1) * wall * 1000,
 		         "P-wait %.0f ms, expected about %d x %.0f ms", pwait_ms, PW_THREADS - 1, wall * 1000);
+	/* trace.json's track of P0: who held it.  At -p 1 every computing
+	 * thread held it in turn, many times. */
+	snprintf(path, sizeof path, "%s/trace.json", dir);
+	slurp(path);
+	it_check(strstr(text, "\"args\":{\"name\":\"P0\"}"), "trace.json has no track for P0");
+	int held = 0;
+	for (const char *q = text; (q = strstr(q, "\"cat\":\"holder\"")) != NULL; q++)
+		held++;
+	if (procs == 1)
+		it_check(held >= 4 * PW_THREADS, "P0's track shows %d stretches held, expected many", held);
 	else if (procs >= PW_THREADS)
 		it_check(pwait_ms <= 0.1 * wall * 1000, "P-wait %.0f ms with a P per thread", pwait_ms);
 	puts("pwait: as expected");

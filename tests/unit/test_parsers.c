@@ -94,7 +94,7 @@ Test(config, unset_gives_defaults_silently)
 	cr_assert_eq(cfg.preempt_signal, MP_PREEMPT_SIGNAL_AUTO);
 
 	/* Empty is unset. */
-	env = (struct mp_env){ "", "", "", "", "", "", "", "" };
+	env = (struct mp_env){ "", "", "", "", "", "", "", "", "" };
 	cr_assert_eq(parse(&cfg, &env, 3, &w), 0);
 	cr_assert_eq(w.n, 0);
 	cr_assert_eq(cfg.nprocs, 3);
@@ -116,7 +116,7 @@ Test(config, default_nprocs_is_clamped)
 
 Test(config, accepts_every_setting)
 {
-	struct mp_env env = { "1024", "3600000", "100", "1", "34", "cas", "/tmp/p", "60000000" };
+	struct mp_env env = { "1024", "3600000", "100", "1", "34", "cas", "/tmp/p", "60000000", "3600000" };
 	struct mp_config cfg;
 	struct warnings w;
 
@@ -131,8 +131,9 @@ Test(config, accepts_every_setting)
 	cr_assert_eq(cfg.sync, MP_CONFIG_SYNC_CAS);
 	cr_assert(cfg.profile_dir && strcmp(cfg.profile_dir, "/tmp/p") == 0);
 	cr_assert_eq(cfg.profile_min_ns, 60000000ull * 1000);
+	cr_assert_eq(cfg.profile_flush_ms, 3600000);
 
-	env = (struct mp_env){ "1", "0", "10000000", "0", "64", "membarrier", "", "1" };
+	env = (struct mp_env){ "1", "0", "10000000", "0", "64", "membarrier", "", "1", "0" };
 	cr_assert_eq(parse(&cfg, &env, 2, &w), 0);
 	cr_assert_eq(cfg.nprocs, 1);
 	cr_assert_eq(cfg.schedtrace_ms, 0);
@@ -210,14 +211,14 @@ Test(config, rejects_bad_values)
 
 Test(config, counts_each_bad_variable_once)
 {
-	struct mp_env env = { "0", "x", "1", "2", "1", "1", "", "0" };
+	struct mp_env env = { "0", "x", "1", "2", "1", "1", "", "0", "3600001" };
 	struct mp_config cfg;
 	struct warnings w;
 
-	cr_assert_eq(parse(&cfg, &env, 2, &w), 7);
-	cr_assert_eq(w.n, 7);
+	cr_assert_eq(parse(&cfg, &env, 2, &w), 8);
+	cr_assert_eq(w.n, 8);
 	/* A NULL warn function is allowed. */
-	cr_assert_eq(mp_config_parse(&cfg, &env, 2, NULL, NULL), 7);
+	cr_assert_eq(mp_config_parse(&cfg, &env, 2, NULL, NULL), 8);
 }
 
 Test(config, warning_quotes_unprintable_bytes)

@@ -15,13 +15,26 @@
 
 static int feed[2];
 
+/* What the threads measured of their own calls (ms, each written by one
+ * thread): the profile must agree with it, whatever the machine's load
+ * did to the nominal times. */
+static double took_read, took_feed_sleep, took_sleep, took_wait;
+
+#define TIMED(acc, call)                                                    \
+	({                                                                  \
+		double t0_ = it_now();                                      \
+		__typeof__(call) r_ = (call);                               \
+		(acc) += (it_now() - t0_) * 1000;                           \
+		r_;                                                         \
+	})
+
 /* The functions the stacks must name: not static, and the program is
  * linked with -rdynamic, so dladdr finds them. */
 __attribute__((noinline)) void *stalls_reader(void *arg)
 {
 	char c;
 	for (int i = 0; i < READS; i++)
-		it_check(read(feed[0], &c, 1) == 1, "read: %s", strerror(errno));
+		it_check(TIMED(took_read, read(feed[0], &c, 1)) == 1, "read: %s", strerror(errno));
 	return arg;
 }
 
@@ -29,7 +42,7 @@ __attribute__((noinline)) void *stalls_feeder(void *arg)
 {
 	for (int i = 0; i < READS; i++) {
 		struct timespec ts = { 0, FEED_MS * 1000000L };
-		nanosleep(&ts, NULL);
+		TIMED(took_feed_sleep, nanosleep(&ts, NULL));
 		it_check(write(feed[1], "x", 1) == 1, "write: %s", strerror(errno));
 	}
 	return arg;
@@ -39,7 +52,7 @@ __attribute__((noinline)) void *stalls_sleeper(void *arg)
 {
 	for (int i = 0; i < SLEEPS; i++) {
 		struct timespec ts = { 0, SLEEP_MS * 1000000L };
-		nanosleep(&ts, NULL);
+		TIMED(took_sleep, nanosleep(&ts, NULL));
 	}
 	return arg;
 }
@@ -57,7 +70,7 @@ __attribute__((noinline)) void *stalls_waiter(void *arg)
 			ts.tv_sec++;
 			ts.tv_nsec -= 1000000000L;
 		}
-		int r = pthread_cond_timedwait(&cv, &m, &ts);
+		int r = TIMED(took_wait, pthread_cond_timedwait(&cv, &m, &ts));
 		it_check(r == ETIMEDOUT, "pthread_cond_timedwait returned %d", r);
 	}
 	pthread_mutex_unlock(&m);
@@ -74,6 +87,13 @@ static void run_stalls(void)
 	it_create(&t[3], stalls_waiter, NULL);
 	for (int i = 0; i < 4; i++)
 		it_join(t[i]);
+	const char *path = getenv("PROFILE_STALLS_MEASURED");   /* set by the checker */
+	if (!path)
+		return;
+	FILE *f = fopen(path, "w");
+	it_check(f, "%s: %s", path, strerror(errno));
+	fprintf(f, "%f %f %f\n", took_read, took_feed_sleep + took_sleep, took_wait);
+	fclose(f);
 }
 
 /* Variant "short": many stalls far below the 1 ms threshold, so their
@@ -144,15 +164,18 @@ static bool summary_row(const char *call, struct row *r)
 	              &p50, &p90, &p99, &max, &r->pwait_ms) == 8;
 }
 
+/* ms: what the program measured around its calls, which includes the
+ * wait for a P after each. */
 static void expect_call(const char *call, unsigned long long count, double ms)
 {
 	struct row r;
 	it_check(summary_row(call, &r), "summary.txt has no row for %s", call);
-	fprintf(stderr, "%s: %llu calls, %.1f ms blocked (expected %llu, %.0f ms)\n", call, r.count,
-	        r.blocked_ms, count, ms);
+	double got = r.blocked_ms + r.pwait_ms;
+	fprintf(stderr, "%s: %llu calls, %.1f ms blocked + %.1f ms P-wait (expected %llu, %.1f ms measured)\n",
+	        call, r.count, r.blocked_ms, r.pwait_ms, count, ms);
 	it_check(r.count == count, "%s: %llu calls, expected %llu", call, r.count, count);
-	it_check(r.blocked_ms >= ms * 0.8 && r.blocked_ms <= ms * 1.2,
-	         "%s: %.1f ms blocked, expected %.0f ms +- 20 %%", call, r.blocked_ms, ms);
+	it_check(got >= ms * 0.8 && got <= ms * 1.2,
+	         "%s: %.1f ms blocked and waiting, measured %.1f ms +- 20 %%", call, got, ms);
 }
 
 /* Sum of the folded weights (us) whose leaf is call; every such line
@@ -182,12 +205,19 @@ static double folded_ms(const char *path, const char *call, const char *fn)
 static void check_stalls(const char *dir)
 {
 	char path[4400];
+	double m_read, m_sleep, m_wait;
+	snprintf(path, sizeof path, "%s/../measured", dir);
+	slurp(path);
+	it_check(sscanf(text, "%lf %lf %lf", &m_read, &m_sleep, &m_wait) == 3, "%s: %s", path, text);
+	/* Nominal times as a sanity bound: the calls really blocked. */
+	it_check(m_read >= 0.8 * READS * FEED_MS && m_wait >= WAITS * WAIT_MS,
+	         "measured read %.1f ms, cond wait %.1f ms: too short", m_read, m_wait);
 	snprintf(path, sizeof path, "%s/summary.txt", dir);
 	slurp(path);
-	expect_call("read", READS, READS * FEED_MS);
+	expect_call("read", READS, m_read);
 	/* the feeder's sleeps and the sleeper's */
-	expect_call("nanosleep", READS + SLEEPS, READS * FEED_MS + SLEEPS * SLEEP_MS);
-	expect_call("pthread_cond_timedwait", WAITS, WAITS * WAIT_MS);
+	expect_call("nanosleep", READS + SLEEPS, m_sleep);
+	expect_call("pthread_cond_timedwait", WAITS, m_wait);
 	snprintf(path, sizeof path, "%s/stalls.folded", dir);
 	struct row r;
 	const struct { const char *call, *fn; } want[] = {
@@ -292,6 +322,9 @@ int main(int argc, char **argv)
 	char dir[] = "/tmp/mp-profile-test-XXXXXX";
 	it_check(mkdtemp(dir), "mkdtemp: %s", strerror(errno));
 	setenv("MAXPROCS_PROFILE", dir, 1);
+	char measured[4200];
+	snprintf(measured, sizeof measured, "%s/measured", dir);
+	setenv("PROFILE_STALLS_MEASURED", measured, 1);
 	double t0 = it_now();
 	fflush(NULL);
 	pid_t pid = it_sys(fork());

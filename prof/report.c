@@ -21,6 +21,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "shim/line.h"
 #include "shim/raw_syscall.h"
 
 /* ---- a buffered file written with raw system calls ---------------------- */
@@ -245,7 +246,7 @@ static const char *call_name(unsigned c)
 
 static struct out out;
 
-static void write_summary(const char *dir, const char *why, double wall_s)
+static int write_summary(const char *dir, const char *why, double wall_s)
 {
 	static unsigned order[MP_PROF_MAX_CALLS];
 	unsigned n = 0;
@@ -258,8 +259,9 @@ static void write_summary(const char *dir, const char *why, double wall_s)
 			all_calls += total[c].count;
 		}
 	qsort(order, n, sizeof order[0], by_stall_desc);
-	if (out_open(&out, dir, "summary.txt") != 0)
-		return;
+	int r = out_open(&out, dir, "summary.txt");
+	if (r != 0)
+		return r;
 	char facts[256] = "";
 	if (mp_prof.opt.describe)
 		mp_prof.opt.describe(facts, sizeof facts);
@@ -328,7 +330,7 @@ static void write_summary(const char *dir, const char *why, double wall_s)
 	     (unsigned long long)atomic_load(&mp_prof.dropped_threads), MP_PROF_THREADS,
 	     (unsigned long long)atomic_load(&mp_prof.dropped_stacks), MP_PROF_STACKS,
 	     (unsigned long long)nested, (unsigned long long)events_dropped, MP_PROF_EVENTS);
-	out_close(&out);
+	return out_close(&out);
 }
 
 /* Brendan Gregg's folded stacks: root first, ';' between frames, the leaf
@@ -470,6 +472,21 @@ static void write_raw(const char *dir)
 	out_close(&out);
 }
 
+/* The profile could not be written (a process that dropped its privileges
+ * after the directory was made by another user, a full disk): one line on
+ * stderr, so the loss is not silent. */
+static void warn_lost(const char *path, long err)
+{
+	struct mp_line ln;
+	mp_line_init(&ln);
+	mp_line_str(&ln, "maxprocs: profile: cannot write ");
+	mp_line_str(&ln, path);
+	mp_line_str(&ln, ": ");
+	mp_line_str(&ln, strerror((int)-err));
+	mp_line_str(&ln, "; this process's profile is lost");
+	mp_line_write(&ln, 2);
+}
+
 int mp_prof_write(const char *why)
 {
 	if (!mp_prof_on || atomic_exchange(&mp_prof.written, 1))
@@ -477,13 +494,23 @@ int mp_prof_write(const char *why)
 	uint64_t end = mp_ticks();
 	tpns = mp_ticks_per_ns();
 	char dir[4096];
-	mp_raw_syscall(SYS_mkdirat, AT_FDCWD, (long)mp_prof.opt.dir, 0777);
-	snprintf(dir, sizeof dir, "%s/%d", mp_prof.opt.dir, mp_prof.pid);
-	long r = mp_raw_syscall(SYS_mkdirat, AT_FDCWD, (long)dir, 0777);
-	if (r < 0 && r != -EEXIST)
+	long r = mp_raw_syscall(SYS_mkdirat, AT_FDCWD, (long)mp_prof.opt.dir, 0777);
+	if (r < 0 && r != -EEXIST) {
+		warn_lost(mp_prof.opt.dir, r);
 		return (int)r;
+	}
+	snprintf(dir, sizeof dir, "%s/%d", mp_prof.opt.dir, mp_prof.pid);
+	r = mp_raw_syscall(SYS_mkdirat, AT_FDCWD, (long)dir, 0777);
+	if (r < 0 && r != -EEXIST) {
+		warn_lost(dir, r);
+		return (int)r;
+	}
 	gather();
-	write_summary(dir, why, (double)(end - mp_prof.start_ticks) / tpns / 1e9);
+	r = write_summary(dir, why, (double)(end - mp_prof.start_ticks) / tpns / 1e9);
+	if (r < 0) {
+		warn_lost(dir, r);
+		return (int)r;
+	}
 	write_folded(dir, "stalls.folded", false);
 	write_folded(dir, "pwait.folded", true);
 	write_trace(dir);

@@ -155,15 +155,38 @@ struct frame_sym {
 	char fn[128], where[320];
 };
 
+/* The executable's name.  Not dladdr's dli_fname: for the executable that
+ * is argv[0], which a program that sets its process title rewrites (nginx's
+ * workers: "nginx: worker process"). */
+static const char *exe_name(const char *fallback)
+{
+	static char name[96];
+	if (!name[0]) {
+		char exe[4096];
+		long r = mp_raw_syscall6(SYS_readlinkat, AT_FDCWD, (long)"/proc/self/exe", (long)exe,
+		                         sizeof exe - 1, 0, 0);
+		if (r <= 0)
+			return fallback;
+		exe[r] = 0;
+		const char *base = strrchr(exe, '/');
+		base = base ? base + 1 : exe;
+		size_t n = strlen(base) < sizeof name ? strlen(base) : sizeof name - 1;
+		memcpy(name, base, n);
+		name[n] = 0;
+	}
+	return name;
+}
+
 static void resolve(uintptr_t pc, struct frame_sym *fs)
 {
 	static void *self_base;
 	Dl_info me, di;
+	struct link_map *map = NULL;
 	uintptr_t at = pc ? pc - 1 : pc;
 	if (!self_base && dladdr((void *)mp_prof_write, &me))
 		self_base = me.dli_fbase;
 	fs->ours = false;
-	if (!dladdr((void *)at, &di) || !di.dli_fname) {
+	if (!dladdr1((void *)at, &di, (void **)&map, RTLD_DL_LINKMAP) || !di.dli_fname) {
 		snprintf(fs->fn, sizeof fs->fn, "0x%lx", (unsigned long)at);
 		snprintf(fs->where, sizeof fs->where, "%s", fs->fn);
 		return;
@@ -171,6 +194,8 @@ static void resolve(uintptr_t pc, struct frame_sym *fs)
 	fs->ours = self_base && di.dli_fbase == self_base;
 	const char *base = strrchr(di.dli_fname, '/');
 	base = base ? base + 1 : di.dli_fname;
+	if (map && map->l_name && !map->l_name[0])   /* the executable */
+		base = exe_name(base);
 	if (di.dli_sname && di.dli_saddr) {
 		snprintf(fs->fn, sizeof fs->fn, "%s", di.dli_sname);
 		snprintf(fs->where, sizeof fs->where, "%s+0x%lx (%s)", di.dli_sname,

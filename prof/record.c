@@ -42,6 +42,9 @@ bool mp_prof_has_stacks(void)
 	return unwind_backtrace != NULL;
 }
 static __thread struct mp_prof_thread *self __attribute__((tls_model("initial-exec")));
+/* This thread was refused counters (the table was full): a thread that is
+ * dropped is counted once, not at each of its calls. */
+static __thread bool refused __attribute__((tls_model("initial-exec")));
 
 static void *map_zeroed(size_t len)
 {
@@ -82,13 +85,17 @@ static struct mp_prof_thread *thread_block(void)
 {
 	if (__builtin_expect(self != NULL, 1))
 		return self;
+	if (refused)
+		return NULL;   /* counted once, at its first call */
 	uint32_t i = atomic_fetch_add(&mp_prof.nthreads, 1);
 	if (i >= MP_PROF_THREADS) {
+		refused = true;
 		atomic_fetch_add(&mp_prof.dropped_threads, 1);
 		return NULL;
 	}
 	struct mp_prof_thread *t = map_zeroed(sizeof *t);
 	if (!t) {
+		refused = true;
 		atomic_fetch_add(&mp_prof.dropped_threads, 1);
 		return NULL;
 	}

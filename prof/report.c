@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 
 #include "sched/sched.h"
+#include "shim/line.h"
 #include "shim/raw_syscall.h"
 
 /* ---- a buffered file written with raw system calls ---------------------- */
@@ -166,15 +167,38 @@ struct frame_sym {
 	char fn[128], where[320];
 };
 
+/* The executable's name.  Not dladdr's dli_fname: for the executable that
+ * is argv[0], which a program that sets its process title rewrites (nginx's
+ * workers: "nginx: worker process"). */
+static const char *exe_name(const char *fallback)
+{
+	static char name[96];
+	if (!name[0]) {
+		char exe[4096];
+		long r = mp_raw_syscall6(SYS_readlinkat, AT_FDCWD, (long)"/proc/self/exe", (long)exe,
+		                         sizeof exe - 1, 0, 0);
+		if (r <= 0)
+			return fallback;
+		exe[r] = 0;
+		const char *base = strrchr(exe, '/');
+		base = base ? base + 1 : exe;
+		size_t n = strlen(base) < sizeof name ? strlen(base) : sizeof name - 1;
+		memcpy(name, base, n);
+		name[n] = 0;
+	}
+	return name;
+}
+
 static void resolve(uintptr_t pc, struct frame_sym *fs)
 {
 	static void *self_base;
 	Dl_info me, di;
+	struct link_map *map = NULL;
 	uintptr_t at = pc ? pc - 1 : pc;
 	if (!self_base && dladdr((void *)mp_prof_write, &me))
 		self_base = me.dli_fbase;
 	fs->ours = false;
-	if (!dladdr((void *)at, &di) || !di.dli_fname) {
+	if (!dladdr1((void *)at, &di, (void **)&map, RTLD_DL_LINKMAP) || !di.dli_fname) {
 		snprintf(fs->fn, sizeof fs->fn, "0x%lx", (unsigned long)at);
 		snprintf(fs->where, sizeof fs->where, "%s", fs->fn);
 		return;
@@ -182,6 +206,8 @@ static void resolve(uintptr_t pc, struct frame_sym *fs)
 	fs->ours = self_base && di.dli_fbase == self_base;
 	const char *base = strrchr(di.dli_fname, '/');
 	base = base ? base + 1 : di.dli_fname;
+	if (map && map->l_name && !map->l_name[0])   /* the executable */
+		base = exe_name(base);
 	if (di.dli_sname && di.dli_saddr) {
 		snprintf(fs->fn, sizeof fs->fn, "%s", di.dli_sname);
 		snprintf(fs->where, sizeof fs->where, "%s+0x%lx (%s)", di.dli_sname,
@@ -297,7 +323,7 @@ static const char *call_name(unsigned c)
 
 static struct out out;
 
-static void write_summary(const char *dir, const char *why, double wall_s)
+static int write_summary(const char *dir, const char *why, double wall_s)
 {
 	static unsigned order[MP_PROF_MAX_CALLS];
 	unsigned n = 0;
@@ -310,8 +336,9 @@ static void write_summary(const char *dir, const char *why, double wall_s)
 			all_calls += total[c].count;
 		}
 	sort_items(order, n, sizeof order[0], by_stall_desc);
-	if (out_open(&out, dir, "summary.txt") != 0)
-		return;
+	int r = out_open(&out, dir, "summary.txt");
+	if (r != 0)
+		return r;
 	char facts[256] = "";
 	if (mp_prof.opt.describe)
 		mp_prof.opt.describe(facts, sizeof facts);
@@ -384,7 +411,7 @@ static void write_summary(const char *dir, const char *why, double wall_s)
 	     (unsigned long long)atomic_load(&mp_prof.dropped_threads), MP_PROF_THREADS,
 	     (unsigned long long)atomic_load(&mp_prof.dropped_stacks), MP_PROF_STACKS,
 	     (unsigned long long)nested, (unsigned long long)events_dropped, MP_PROF_EVENTS);
-	out_close(&out);
+	return out_close(&out);
 }
 
 /* Brendan Gregg's folded stacks: root first, ';' between frames, the leaf
@@ -570,6 +597,22 @@ static void write_raw(const char *dir)
 	out_close(&out);
 }
 
+/* The profile could not be written (a process that dropped its privileges
+ * after the directory was made by another user, a full disk): one line on
+ * stderr, so the loss is not silent. */
+static void warn_lost(const char *path, long err)
+{
+	struct mp_line ln;
+	mp_line_init(&ln);
+	mp_line_str(&ln, "maxprocs: profile: cannot write ");
+	mp_line_str(&ln, path);
+	mp_line_str(&ln, ": ");
+	mp_line_str(&ln, strerror((int)-err));
+	mp_line_str(&ln, "; this process's profile is lost");
+	mp_line_write(&ln, 2);
+}
+
+
 /*
  * Who writes.  The files are written by one writer at a time (the buffers
  * above are shared): `writing` is taken by a CAS.  The last write (the
@@ -590,13 +633,23 @@ static int write_files(const char *why)
 	uint64_t end = mp_ticks();
 	tpns = mp_ticks_per_ns();
 	char dir[4096];
-	mp_raw_syscall(SYS_mkdirat, AT_FDCWD, (long)mp_prof.opt.dir, 0777);
-	snprintf(dir, sizeof dir, "%s/%d", mp_prof.opt.dir, mp_prof.pid);
-	long r = mp_raw_syscall(SYS_mkdirat, AT_FDCWD, (long)dir, 0777);
-	if (r < 0 && r != -EEXIST)
+	long r = mp_raw_syscall(SYS_mkdirat, AT_FDCWD, (long)mp_prof.opt.dir, 0777);
+	if (r < 0 && r != -EEXIST) {
+		warn_lost(mp_prof.opt.dir, r);
 		return (int)r;
+	}
+	snprintf(dir, sizeof dir, "%s/%d", mp_prof.opt.dir, mp_prof.pid);
+	r = mp_raw_syscall(SYS_mkdirat, AT_FDCWD, (long)dir, 0777);
+	if (r < 0 && r != -EEXIST) {
+		warn_lost(dir, r);
+		return (int)r;
+	}
 	gather();
-	write_summary(dir, why, (double)(end - mp_prof.start_ticks) / tpns / 1e9);
+	r = write_summary(dir, why, (double)(end - mp_prof.start_ticks) / tpns / 1e9);
+	if (r < 0) {
+		warn_lost(dir, r);
+		return (int)r;
+	}
 	write_folded(dir, "stalls.folded", false);
 	write_folded(dir, "pwait.folded", true);
 	write_trace(dir);

@@ -37,6 +37,19 @@ n=$(ls "$dir/tree" | wc -l)
 "$launcher" report "$dir/tree" | grep -c '^maxprocs profile:' | grep -qx "$n" ||
 	fail "maxprocs report did not print $n summaries"
 
+# A program that writes its process title over argv[0] (nginx's workers):
+# its frames still name the executable's file, not the title's last part.
+"$launcher" profile -o "$dir/title" -- "$prog" title run 2>/dev/null
+sum=$(cat "$dir"/title/*/summary.txt)
+echo "$sum" | grep -q 'profile_stalls' || fail "the executable is not named: $sum"
+if echo "$sum" | grep -q '(b)\|^ *b+0x'; then fail "the executable is named after argv[0]: $sum"; fi
+
+# More threads than have counters of their own (4096): each thread beyond
+# is counted once as dropped, not once a call.  The main thread has one.
+"$launcher" profile -o "$dir/many" -- "$prog" many run 2>/dev/null
+dropped=$(grep '^dropped:' "$dir"/many/*/summary.txt)
+echo "$dropped" | grep -q '^dropped: 105 threads beyond 4096,' || fail "4201 threads: $dropped"
+
 # The heaviest stacks as text, and a flame graph of them.
 "$launcher" report --top 3 "$dir/p" >"$dir/top"
 [ "$(wc -l <"$dir/top")" = 3 ] || fail "report --top 3 printed: $(cat "$dir/top")"

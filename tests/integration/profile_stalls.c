@@ -1,5 +1,6 @@
-/* profile_stalls: MAXPROCS_PROFILE records what blocked and for how long.  Variant "short": 5000 stalls of ~50 us, far below the 1 ms threshold, sampled: the stacks' estimate within 20 % of the exact total.  Variant "stalls": threads block known times in distinct functions (read on a pipe fed every 10 ms, nanosleep, pthread_cond_timedwait that times out): each call's count exact, each total within 20 %, each stack names its function, the folded weights add up to the summary.  Variant "pwait": 4 threads computing between short sleeps wait for the P about (threads - 1) x wall at -p 1, and hardly at all with a P each. */
+/* profile_stalls: MAXPROCS_PROFILE records what blocked and for how long.  Variant "short": 5000 stalls of ~50 us, far below the 1 ms threshold, sampled: the stacks' estimate within 20 % of the exact total.  Variant "stalls": threads block known times in distinct functions (read on a pipe fed every 10 ms, nanosleep, pthread_cond_timedwait that times out): each call's count exact, each total within 20 %, each stack names its function, the folded weights add up to the summary.  Variant "pwait": 4 threads computing between short sleeps wait for the P about (threads - 1) x wall at -p 1, and hardly at all with a P each. Variant "many" (run by profile_launcher.sh): 4200 threads one after another, 3 calls each. Variant "title" (also): a process title written over argv[0], then one 5 ms nanosleep. */
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -301,11 +302,40 @@ static void check_pwait(const char *dir, double wall)
 	puts("pwait: as expected");
 }
 
+static void *three_calls(void *arg)
+{
+	int fd = open("/dev/null", O_WRONLY);
+	it_check(fd >= 0, "open /dev/null: %s", strerror(errno));
+	it_check(write(fd, "x", 1) == 1, "write");
+	close(fd);
+	return arg;
+}
+
 int main(int argc, char **argv)
 {
 	it_check_mode();
 	it_check(argc >= 2, "usage: profile_stalls stalls|pwait [run]");
 	bool stalls = !strcmp(argv[1], "stalls"), shorts = !strcmp(argv[1], "short");
+	if (argc > 2 && !strcmp(argv[1], "many")) {
+		/* 4200 threads, one after another, each making 3 calls: more
+		 * than the 4096 with counters of their own. */
+		for (int i = 0; i < 4200; i++) {
+			pthread_t t;
+			it_check(pthread_create(&t, NULL, three_calls, NULL) == 0, "pthread_create");
+			pthread_join(t, NULL);
+		}
+		return IT_PASS;
+	}
+	if (argc > 2 && !strcmp(argv[1], "title")) {
+		/* A process title written over argv[0], as nginx and others do:
+		 * the profile still names the executable by its file. */
+		size_t n = strlen(argv[0]);
+		memset(argv[0], 0, n);
+		memcpy(argv[0], "title: a/b", n < 10 ? n : 10);
+		struct timespec ts = { 0, 5000000 };
+		nanosleep(&ts, NULL);
+		return IT_PASS;
+	}
 	if (argc > 2) {
 		if (stalls)
 			run_stalls();

@@ -451,6 +451,13 @@ static void json_name(const char *s, char *out, size_t len)
 	out[i] = 0;
 }
 
+/* Timestamps: microseconds of CLOCK_MONOTONIC, the same clock in every
+ * process, so the traces of a tree line up (and merge). */
+static double trace_us(uint64_t t)
+{
+	return (double)mp_ticks_mono_ns(t, tpns) / 1000.0;
+}
+
 static const char *thread_name_of(int tid)
 {
 	uint32_t nt = atomic_load(&mp_prof.nthreads);
@@ -469,7 +476,7 @@ static const char *thread_name_of(int tid)
 #define P_TRACK_TID 0x40000000
 static void write_p_tracks(void)
 {
-	double end = us(mp_ticks() - mp_prof.start_ticks);
+	double end = trace_us(mp_ticks());
 	for (unsigned p = 0; mp_prof.ptracks && p < MP_PROF_PTRACKS; p++) {
 		const struct mp_prof_ptrack *tr = &mp_prof.ptracks[p];
 		uint32_t n = atomic_load_explicit(&tr->n, memory_order_acquire);
@@ -483,8 +490,8 @@ static void write_p_tracks(void)
 			const struct mp_prof_pevent *e = &tr->ev[k];
 			if (!e->tid || e->t < mp_prof.start_ticks)
 				continue;
-			double ts = us(e->t - mp_prof.start_ticks);
-			double to = k + 1 < n ? us(tr->ev[k + 1].t - mp_prof.start_ticks) : end;
+			double ts = trace_us(e->t);
+			double to = k + 1 < n ? trace_us(tr->ev[k + 1].t) : end;
 			char name[40];
 			const char *tn = thread_name_of(e->tid);
 			json_name(tn ? tn : "", name, sizeof name);
@@ -515,7 +522,7 @@ static void write_trace(const char *dir)
 		     mp_prof.pid, t->tid, name);
 		for (uint32_t k = 0; k < t->nevents; k++) {
 			const struct mp_prof_event *e = &t->events[k];
-			double ts = us(e->t0 - mp_prof.start_ticks), end = us(e->t1 - mp_prof.start_ticks);
+			double ts = trace_us(e->t0), end = trace_us(e->t1);
 			if (e->call != MP_PROF_PREEMPTED)
 				outf(&out, ",\n{\"ph\":\"X\",\"cat\":\"stall\",\"pid\":%d,\"tid\":%d,\"ts\":%.3f,\"dur\":%.3f,\"name\":\"%s\"}",
 				     mp_prof.pid, t->tid, ts, end - ts, call_name(e->call));

@@ -74,3 +74,11 @@ double mp_ticks_per_ns_quick(void)
 {
 	return rate_after(2000000);
 }
+
+uint64_t mp_ticks_mono_ns(uint64_t t, double ticks_per_ns)
+{
+	if (t >= tick0)
+		return ns0 + (uint64_t)((double)(t - tick0) / ticks_per_ns);
+	uint64_t back = (uint64_t)((double)(tick0 - t) / ticks_per_ns);
+	return back < ns0 ? ns0 - back : 0;
+}

@@ -37,5 +37,8 @@ void mp_ticks_init(void);
 double mp_ticks_per_ns(void);
 /* The same after 2 ms, for a threshold at start. */
 double mp_ticks_per_ns_quick(void);
+/* Ticks t as CLOCK_MONOTONIC nanoseconds: a time base every process of a
+ * tree shares (trace.json). */
+uint64_t mp_ticks_mono_ns(uint64_t t, double ticks_per_ns);
 
 #endif

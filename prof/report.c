@@ -180,14 +180,18 @@ static void resolve(uintptr_t pc, struct frame_sym *fs)
 	}
 }
 
-/* The stack table's live entries, twins merged. */
+/* The stack table's live entries, the threads' entries of one stack
+ * merged: the summary and the folded files are per stack; stacks.raw
+ * keeps each thread's entry (the chain from `first`). */
 struct stack_ref {
 	const struct mp_prof_stack *s;
 	uint64_t stall, pwait, kept;
 	struct frame_sym *sym;   /* [s->depth], resolved once (resolve_stacks) */
+	int first;               /* table index of its first entry; entry_next[] the others */
 };
 static struct stack_ref refs[MP_PROF_STACKS];
 static unsigned nrefs;
+static int entry_next[MP_PROF_STACKS];   /* -1 ends a chain */
 
 static bool same_stack(const struct mp_prof_stack *a, const struct mp_prof_stack *b)
 {
@@ -197,19 +201,35 @@ static bool same_stack(const struct mp_prof_stack *a, const struct mp_prof_stack
 
 static void gather_stacks(void)
 {
+	/* refs by their thread-less key: open addressing, twice the table's
+	 * size so that a probe run stays short (ref index + 1; 0 empty) */
+	static unsigned by_key[2 * MP_PROF_STACKS];
+	static uint64_t key_of[MP_PROF_STACKS];
+	memset(by_key, 0, sizeof by_key);
 	nrefs = 0;
 	for (unsigned i = 0; i < MP_PROF_STACKS; i++) {
 		const struct mp_prof_stack *s = &mp_prof.stacks[i];
+		entry_next[i] = -1;
 		if (atomic_load_explicit(&s->hash, memory_order_acquire) < 2)
 			continue;
+		uint64_t key = mp_prof_stack_key(s->call, s->pc, s->depth);
+		unsigned slot = (unsigned)(key % (2 * MP_PROF_STACKS));
 		struct stack_ref *r = NULL;
-		for (unsigned k = 0; k < nrefs && !r; k++)
-			if (refs[k].s->hash == s->hash && same_stack(refs[k].s, s))
+		for (; by_key[slot]; slot = (slot + 1) % (2 * MP_PROF_STACKS)) {
+			unsigned k = by_key[slot] - 1;
+			if (key_of[k] == key && same_stack(refs[k].s, s)) {
 				r = &refs[k];
-		if (!r) {
-			r = &refs[nrefs++];
-			*r = (struct stack_ref){ s, 0, 0, 0, NULL };
+				break;
+			}
 		}
+		if (!r) {
+			key_of[nrefs] = key;
+			by_key[slot] = nrefs + 1;
+			r = &refs[nrefs++];
+			*r = (struct stack_ref){ s, 0, 0, 0, NULL, -1 };
+		}
+		entry_next[i] = r->first;
+		r->first = (int)i;
 		r->stall += atomic_load(&s->stall);
 		r->pwait += atomic_load(&s->pwait);
 		r->kept += atomic_load(&s->kept);

@@ -150,6 +150,9 @@ int mp_tool_report(int argc, char **argv)
 		mp_tool_die_usage("report: missing DIR (" REPORT_USAGE ")");
 	if (top)
 		mp_tool_check_value("--top", top, 1, 100000);
+	/* The launcher's files first (names from libdw, the tree's files), so
+	 * that what follows reads them. */
+	int nraw = mp_tool_tree(dir, !pprof);
 	if (svg || top) {
 		char *paths[4096];
 		int nf = folded_files(dir, paths, 4096);
@@ -174,9 +177,6 @@ int mp_tool_report(int argc, char **argv)
 		}
 		return fflush(stdout) == 0 ? 0 : MP_TOOL_EXIT_LAUNCHER;
 	}
-	/* The launcher's files first (names from libdw, the tree's files), so
-	 * that what follows reads them. */
-	int nraw = mp_tool_tree(dir, !pprof);
 	if (pprof) {
 		fprintf(stderr, "maxprocs: report: %d profile.pb.gz written under %s/ "
 		        "(go tool pprof -top %s/PID/profile.pb.gz), and %s/profile.pb.gz for all\n", nraw,

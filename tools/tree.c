@@ -24,6 +24,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -378,7 +379,7 @@ static void write_tree_summary(FILE *f, const char *dir, struct mp_raw *const *p
 				t->max_stall_ns = rc->max_stall_ns;
 			for (unsigned b = 0; b < rc->nhist; b++)
 				if (rc->hist[b]) {
-					double lo = b ? (double)(1ull << b) : 0.0, hi = (double)(1ull << (b + 1));
+					double lo = b ? ldexp(1.0, (int)b) : 0.0, hi = ldexp(1.0, (int)b + 1);
 					double tpns = procs[p]->ticks_per_ns > 0 ? procs[p]->ticks_per_ns : 1.0;
 					struct bucket bk = { lo / tpns, hi / tpns, rc->hist[b] };
 					MP_PUSH(t->b, t->nb, t->capb, bk);

@@ -64,10 +64,8 @@ static uint64_t idmap_get(struct idmap *m, const char *key)
 	if (2 * (m->n + 1) > m->cap) {
 		struct idmap old = *m;
 		m->cap = m->cap ? 2 * m->cap : 256;
-		m->key = calloc(m->cap, sizeof *m->key);
-		m->id = calloc(m->cap, sizeof *m->id);
-		if (!m->key || !m->id)
-			mp_xrealloc(NULL, SIZE_MAX);   /* dies */
+		m->key = mp_xcalloc(m->cap, sizeof *m->key);
+		m->id = mp_xcalloc(m->cap, sizeof *m->id);
 		for (size_t i = 0; i < old.cap; i++)
 			if (old.key[i]) {
 				size_t s = idmap_slot(m, old.key[i]);

@@ -13,13 +13,25 @@
 
 #include "tools/profile.h"
 
+void mp_out_of_memory(void)
+{
+	fputs("maxprocs: out of memory\n", stderr);
+	exit(MP_TOOL_EXIT_LAUNCHER);
+}
+
 void *mp_xrealloc(void *p, size_t size)
 {
 	p = realloc(p, size ? size : 1);
-	if (!p) {
-		fputs("maxprocs: out of memory\n", stderr);
-		exit(MP_TOOL_EXIT_LAUNCHER);
-	}
+	if (!p)
+		mp_out_of_memory();
+	return p;
+}
+
+void *mp_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+	if (!p)
+		mp_out_of_memory();
 	return p;
 }
 
@@ -48,9 +60,7 @@ static size_t frame_of(struct mp_raw *r, struct pc_index *ix, uint64_t pc)
 	if (2 * (r->nframes + 1) > ix->cap) {
 		size_t *old = ix->slot, oldcap = ix->cap;
 		ix->cap = ix->cap ? 2 * ix->cap : 1024;
-		ix->slot = calloc(ix->cap, sizeof *ix->slot);
-		if (!ix->slot)
-			mp_xrealloc(NULL, SIZE_MAX);   /* dies */
+		ix->slot = mp_xcalloc(ix->cap, sizeof *ix->slot);
 		for (size_t i = 0; i < oldcap; i++)
 			if (old[i])
 				ix->slot[pc_slot(ix, r, r->frames[old[i] - 1].pc)] = old[i];

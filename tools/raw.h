@@ -85,7 +85,9 @@ const char *mp_raw_object(const struct mp_raw_frame *f);
 void mp_raw_where(const struct mp_raw_frame *f, char *buf, size_t len);
 
 /* The malloc family, or the launcher dies with one line. */
+__attribute__((noreturn)) void mp_out_of_memory(void);
 void *mp_xrealloc(void *p, size_t size);
+void *mp_xcalloc(size_t n, size_t size);
 char *mp_xstrdup(const char *s);
 
 #define MP_PUSH(arr, n, cap, v)                                                       \

@@ -11,6 +11,7 @@
  */
 #include "tools/symbolize.h"
 
+#include <elfutils/libdw.h>
 #include <elfutils/libdwfl.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -40,6 +41,24 @@ static void report_objects(Dwfl *dwfl, const struct mp_raw *r)
 			dwfl_report_elf(dwfl, m->path, m->path, -1, m->bias, true);
 	}
 	dwfl_report_end(dwfl, NULL, NULL);
+}
+
+/* file:line of at, by the line table of the CU that covers it.  libdwfl
+ * finds the CU by .debug_aranges, which clang does not emit (and elfutils
+ * 0.188 does not make up for): then every CU is asked. */
+static const char *source_line(Dwfl_Module *mod, Dwarf_Addr at, int *lineno)
+{
+	Dwfl_Line *line = dwfl_module_getsrc(mod, at);
+	if (line)
+		return dwfl_lineinfo(line, NULL, lineno, NULL, NULL, NULL);
+	Dwarf_Addr bias = 0;
+	for (Dwarf_Die *cu = NULL; (cu = dwfl_module_nextcu(mod, cu, &bias)) != NULL;) {
+		if (dwarf_haspc(cu, at - bias) <= 0)
+			continue;
+		Dwarf_Line *l = dwarf_getsrc_die(cu, at - bias);
+		return l && dwarf_lineno(l, lineno) == 0 ? dwarf_linesrc(l, NULL, NULL) : NULL;
+	}
+	return NULL;
 }
 
 static void name_frame(struct mp_raw_frame *f)
@@ -83,9 +102,8 @@ void mp_symbolize(struct mp_raw *r)
 				f->func[strcspn(f->func, "@")] = 0;
 				f->func_off = off;
 			}
-			Dwfl_Line *line = dwfl_module_getsrc(mod, at);
 			int lineno = 0;
-			const char *src = line ? dwfl_lineinfo(line, NULL, &lineno, NULL, NULL, NULL) : NULL;
+			const char *src = source_line(mod, at, &lineno);
 			if (src && *src && lineno > 0) {
 				f->file = mp_xstrdup(src);
 				f->line = lineno;

@@ -9,8 +9,15 @@
 #include <unistd.h>
 #include "itest.h"
 
-/* noipa: no clone of it (.constprop, .isra) under another name */
-static __attribute__((noipa)) void tree_static_sleep(int times, int ms)
+/* Called, not inlined, and (gcc's noipa) not cloned as .constprop or
+ * .isra under another name. */
+#ifdef __clang__
+#define NOT_INLINED __attribute__((noinline))
+#else
+#define NOT_INLINED __attribute__((noipa))
+#endif
+
+static NOT_INLINED void tree_static_sleep(int times, int ms)
 {
 	for (int i = 0; i < times; i++) {
 		struct timespec ts = { 0, ms * 1000000L };

@@ -58,13 +58,28 @@ struct mp_prof_ptrack {
 	struct mp_prof_pevent ev[MP_PROF_PEVENTS];
 };
 
-/* A distinct stack (with its call): weights are estimated ticks. */
+/* A distinct stack in one thread (with its call): weights are estimated
+ * ticks.  Keyed by the thread too, so that pprof can label its samples;
+ * the report merges the threads again for its own files. */
 struct mp_prof_stack {
 	_Atomic uint64_t hash;           /* 0 empty, 1 being written, else the key */
 	uint16_t call, depth;
+	int32_t tid;                     /* fills what was padding: the entry stays 296 bytes */
 	uintptr_t pc[MP_PROF_DEPTH];     /* return addresses, innermost first */
 	_Atomic uint64_t stall, pwait, kept;   /* ticks, ns */
 };
+
+/* FNV-1a of a stack and its call, without the thread: the report merges
+ * the threads' entries by it; record.c mixes the tid in for the table. */
+static inline uint64_t mp_prof_stack_key(unsigned call, const uintptr_t *pc, unsigned n)
+{
+	uint64_t h = 0xcbf29ce484222325ull ^ call;
+	for (unsigned i = 0; i < n; i++) {
+		h ^= pc[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
 
 struct mp_prof_state {
 	struct mp_prof_options opt;

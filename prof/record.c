@@ -189,23 +189,24 @@ static uint64_t sampled_weight(struct mp_prof_thread *t, uint64_t d, uint64_t mi
 	return next_rand(t) % min < d ? min : 0;
 }
 
-static uint64_t stack_hash(const uintptr_t *pc, int n, unsigned call)
+static uint64_t stack_hash(const uintptr_t *pc, int n, unsigned call, int tid)
 {
-	uint64_t h = 0xcbf29ce484222325ull ^ call;
-	for (int i = 0; i < n; i++) {
-		h ^= pc[i];
-		h *= 0x100000001b3ull;
-	}
+	uint64_t h = mp_prof_stack_key(call, pc, (unsigned)n);
+	/* the thread moves the entry too: one stack in many threads spreads
+	 * over the table instead of making one long probe run */
+	h ^= (uint64_t)(uint32_t)tid * 0x9e3779b97f4a7c15ull;
+	h ^= h >> 31;
 	return h | 2;   /* 0: empty, 1: being written */
 }
 
-/* Add the weights to this stack's entry, made if new.  Lock-free: a slot
- * is reserved by a CAS from 0 to 1, filled, then published with its hash;
- * a second thread inserting the same new stack meanwhile may make a twin,
- * which the report merges. */
-static void stack_add(unsigned call, const uintptr_t *pc, int n, uint64_t stall, uint64_t pwait)
+/* Add the weights to this thread's entry for this stack, made if new.
+ * Lock-free: a slot is reserved by a CAS from 0 to 1, filled, then
+ * published with its hash.  Only the thread itself inserts its entries
+ * (and not twice at once: a nested record is dropped), so no twins. */
+static void stack_add(int tid, unsigned call, const uintptr_t *pc, int n, uint64_t stall,
+                      uint64_t pwait)
 {
-	uint64_t h = stack_hash(pc, n, call);
+	uint64_t h = stack_hash(pc, n, call, tid);
 	for (unsigned probe = 0; probe < 64; probe++) {
 		struct mp_prof_stack *s = &mp_prof.stacks[(h + probe) % MP_PROF_STACKS];
 		uint64_t cur = atomic_load_explicit(&s->hash, memory_order_acquire);
@@ -215,11 +216,12 @@ static void stack_add(unsigned call, const uintptr_t *pc, int n, uint64_t stall,
 				continue;
 			s->call = (uint16_t)call;
 			s->depth = (uint16_t)n;
+			s->tid = tid;
 			memcpy(s->pc, pc, (size_t)n * sizeof pc[0]);
 			atomic_store_explicit(&s->hash, h, memory_order_release);
 			cur = h;
 		}
-		if (cur != h || s->call != call || s->depth != n ||
+		if (cur != h || s->tid != tid || s->call != call || s->depth != n ||
 		    memcmp(s->pc, pc, (size_t)n * sizeof pc[0]) != 0)
 			continue;
 		atomic_fetch_add_explicit(&s->stall, stall, memory_order_relaxed);
@@ -294,7 +296,7 @@ void mp_prof_end(unsigned call, uint64_t t0, uint64_t t1, uint64_t wait0, uint64
 		/* frames[0] is this function, frames[1] the wrapper: the
 		 * stack starts at the wrapper's caller. */
 		int skip = n > 2 ? 2 : n;
-		stack_add(call, (const uintptr_t *)(frames + skip), n - skip, ws, wp);
+		stack_add(t->tid, call, (const uintptr_t *)(frames + skip), n - skip, ws, wp);
 		if (stall >= mp_prof.min_ticks)
 			c->long_calls++;
 	}

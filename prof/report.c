@@ -218,14 +218,18 @@ static void resolve(uintptr_t pc, struct frame_sym *fs)
 	}
 }
 
-/* The stack table's live entries, twins merged. */
+/* The stack table's live entries, the threads' entries of one stack
+ * merged: the summary and the folded files are per stack; stacks.raw
+ * keeps each thread's entry (the chain from `first`). */
 struct stack_ref {
 	const struct mp_prof_stack *s;
 	uint64_t stall, pwait, kept;
 	struct frame_sym *sym;   /* [s->depth], resolved once (resolve_stacks) */
+	int first;               /* table index of its first entry; entry_next[] the others */
 };
 static struct stack_ref refs[MP_PROF_STACKS];
 static unsigned nrefs;
+static int entry_next[MP_PROF_STACKS];   /* -1 ends a chain */
 
 static bool same_stack(const struct mp_prof_stack *a, const struct mp_prof_stack *b)
 {
@@ -235,19 +239,35 @@ static bool same_stack(const struct mp_prof_stack *a, const struct mp_prof_stack
 
 static void gather_stacks(void)
 {
+	/* refs by their thread-less key: open addressing, twice the table's
+	 * size so that a probe run stays short (ref index + 1; 0 empty) */
+	static unsigned by_key[2 * MP_PROF_STACKS];
+	static uint64_t key_of[MP_PROF_STACKS];
+	memset(by_key, 0, sizeof by_key);
 	nrefs = 0;
 	for (unsigned i = 0; i < MP_PROF_STACKS; i++) {
 		const struct mp_prof_stack *s = &mp_prof.stacks[i];
+		entry_next[i] = -1;
 		if (atomic_load_explicit(&s->hash, memory_order_acquire) < 2)
 			continue;
+		uint64_t key = mp_prof_stack_key(s->call, s->pc, s->depth);
+		unsigned slot = (unsigned)(key % (2 * MP_PROF_STACKS));
 		struct stack_ref *r = NULL;
-		for (unsigned k = 0; k < nrefs && !r; k++)
-			if (refs[k].s->hash == s->hash && same_stack(refs[k].s, s))
+		for (; by_key[slot]; slot = (slot + 1) % (2 * MP_PROF_STACKS)) {
+			unsigned k = by_key[slot] - 1;
+			if (key_of[k] == key && same_stack(refs[k].s, s)) {
 				r = &refs[k];
-		if (!r) {
-			r = &refs[nrefs++];
-			*r = (struct stack_ref){ s, 0, 0, 0, NULL };
+				break;
+			}
 		}
+		if (!r) {
+			key_of[nrefs] = key;
+			by_key[slot] = nrefs + 1;
+			r = &refs[nrefs++];
+			*r = (struct stack_ref){ s, 0, 0, 0, NULL, -1 };
+		}
+		entry_next[i] = r->first;
+		r->first = (int)i;
 		r->stall += atomic_load(&s->stall);
 		r->pwait += atomic_load(&s->pwait);
 		r->kept += atomic_load(&s->kept);
@@ -537,14 +557,27 @@ static void write_trace(const char *dir)
 }
 
 /*
- * stacks.raw: the stacks as numbers, for `maxprocs report --pprof` (the
- * launcher writes profile.pb.gz from it: protobuf and zlib stay out of the
- * program).  Line-oriented, whitespace-separated:
+ * stacks.raw: the stacks and the per-call figures as numbers, for the
+ * launcher (tools/raw.c reads it): it symbolizes the stacks with libdw,
+ * writes profile.pb.gz and the process tree's merged files, so that libdw,
+ * protobuf and zlib stay out of the program.  Line-oriented,
+ * whitespace-separated, numbers in hex where they are addresses:
  *
- *   maxprocs-stacks 1
- *   mapping START END FILE_OFFSET PATH        each executable segment
- *   frame PC FUNCTION                         a symbol for each PC below ("?": none)
- *   stack CALL STALL_NS PWAIT_NS KEPT PC...   innermost first, return addresses
+ *   maxprocs-stacks 2
+ *   process PID WALL_NS START_NS TICKS_PER_NS WHY PROGRAM
+ *                        START_NS: CLOCK_MONOTONIC when the profile began
+ *                        (trace.json's ts 0), to line up a tree's traces
+ *   mapping START END FILE_OFFSET BIAS PATH   each executable segment;
+ *                        BIAS the object's load bias (dlpi_addr)
+ *   thread TID NAME                           each thread that made a call
+ *   call NAME COUNT STALL_NS PWAIT_NS MAX_STALL_NS MAX_PWAIT_NS HIST...
+ *                        exact, all threads; HIST: MP_PROF_HIST counts,
+ *                        [b] of stalls of 2^b to 2^(b+1) ticks
+ *   frame PC FUNCTION                         dladdr's name for each PC below
+ *                                             ("?": none)
+ *   stack CALL TID STALL_NS PWAIT_NS KEPT PC...
+ *                        one thread's weights of a stack (estimated),
+ *                        innermost first, return addresses
  */
 static int raw_mapping(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -565,18 +598,60 @@ static int raw_mapping(struct dl_phdr_info *info, size_t size, void *arg)
 		if (ph->p_type != PT_LOAD || !(ph->p_flags & PF_X))
 			continue;
 		uintptr_t start = info->dlpi_addr + ph->p_vaddr;
-		outf(&out, "mapping %lx %lx %lx %s\n", (unsigned long)start,
-		     (unsigned long)(start + ph->p_memsz), (unsigned long)ph->p_offset, path);
+		outf(&out, "mapping %lx %lx %lx %lx %s\n", (unsigned long)start,
+		     (unsigned long)(start + ph->p_memsz), (unsigned long)ph->p_offset,
+		     (unsigned long)info->dlpi_addr, path);
 	}
 	return 0;
 }
 
-static void write_raw(const char *dir)
+static uint64_t ticks_ns(uint64_t ticks) { return (uint64_t)((double)ticks / tpns); }
+
+/* A name as one field or the rest of a line: no blanks, nothing unprintable. */
+static void raw_name(const char *s, bool spaces_ok, char *buf, size_t len)
+{
+	size_t i = 0;
+	for (; *s && i + 1 < len; s++)
+		buf[i++] = *s > ' ' && *s < 127 ? *s : spaces_ok && *s == ' ' ? ' ' : '_';
+	buf[i] = 0;
+}
+
+static void write_raw(const char *dir, const char *why, uint64_t end)
 {
 	if (out_open(&out, dir, "stacks.raw") != 0)
 		return;
-	outf(&out, "maxprocs-stacks 1\n");
+	char why_field[64];
+	raw_name(why ? why : "running", false, why_field, sizeof why_field);   /* NULL: a flush */
+	int64_t mono = mp_clock_ns(CLOCK_MONOTONIC);
+	uint64_t now = mp_ticks();
+	uint64_t since = ticks_ns(now > mp_prof.start_ticks ? now - mp_prof.start_ticks : 0);
+	outf(&out, "maxprocs-stacks 2\nprocess %d %llu %lld %.9f %s %s\n", mp_prof.pid,
+	     (unsigned long long)ticks_ns(end - mp_prof.start_ticks), (long long)(mono - (int64_t)since),
+	     tpns, why_field, program_invocation_short_name);
 	dl_iterate_phdr(raw_mapping, NULL);
+	uint32_t nt = atomic_load(&mp_prof.nthreads);
+	for (uint32_t i = 0; i < nt && i < MP_PROF_THREADS; i++) {
+		const struct mp_prof_thread *t = atomic_load(&mp_prof.threads[i]);
+		bool any = false;
+		for (unsigned c = 0; t && c < MP_PROF_MAX_CALLS && !any; c++)
+			any = t->calls[c].count != 0;
+		if (!any)
+			continue;   /* gone in a fork child, or made no call */
+		char name[sizeof t->name + 1];
+		raw_name(t->name, true, name, sizeof name);
+		outf(&out, "thread %d %s\n", t->tid, name);
+	}
+	for (unsigned c = 0; c < MP_PROF_MAX_CALLS; c++) {
+		const struct mp_prof_callstat *s = &total[c];
+		if (!s->count || !is_row(c))
+			continue;
+		outf(&out, "call %s %llu %llu %llu %llu %llu", call_name(c), (unsigned long long)s->count,
+		     (unsigned long long)ticks_ns(s->stall), (unsigned long long)s->pwait,
+		     (unsigned long long)ticks_ns(s->max_stall), (unsigned long long)s->max_pwait);
+		for (unsigned b = 0; b < MP_PROF_HIST; b++)
+			outf(&out, " %llu", (unsigned long long)s->hist[b]);
+		outf(&out, "\n");
+	}
 	for (unsigned i = 0; i < nrefs; i++) {
 		const struct mp_prof_stack *s = refs[i].s;
 		for (unsigned f = 0; refs[i].sym && f < s->depth; f++) {
@@ -584,22 +659,23 @@ static void write_raw(const char *dir)
 			if (fs->ours)
 				continue;
 			char fn[sizeof fs->fn];
-			memcpy(fn, fs->fn, sizeof fn);
-			for (char *p = fn; *p; p++)
-				if (*p == ' ')
-					*p = '_';
+			raw_name(fs->fn, false, fn, sizeof fn);
 			outf(&out, "frame %lx %s\n", (unsigned long)s->pc[f], strchr(fn, '+') ? "?" : fn);
 		}
 	}
 	for (unsigned i = 0; i < nrefs; i++) {
-		const struct mp_prof_stack *s = refs[i].s;
-		outf(&out, "stack %s %llu %llu %llu", call_name(s->call),
-		     (unsigned long long)(us(refs[i].stall) * 1000), (unsigned long long)refs[i].pwait,
-		     (unsigned long long)refs[i].kept);
-		for (unsigned f = 0; refs[i].sym && f < s->depth; f++)
-			if (!refs[i].sym[f].ours)
-				outf(&out, " %lx", (unsigned long)s->pc[f]);
-		outf(&out, "\n");
+		for (int e = refs[i].first; e >= 0; e = entry_next[e]) {
+			const struct mp_prof_stack *s = &mp_prof.stacks[e];
+			outf(&out, "stack %s %d %llu %llu %llu", call_name(s->call), (int)s->tid,
+			     (unsigned long long)ticks_ns(atomic_load(&s->stall)),
+			     (unsigned long long)atomic_load(&s->pwait),
+			     (unsigned long long)atomic_load(&s->kept));
+			/* the same frames as the ref's: our own left out */
+			for (unsigned f = 0; refs[i].sym && f < s->depth; f++)
+				if (!refs[i].sym[f].ours)
+					outf(&out, " %lx", (unsigned long)s->pc[f]);
+			outf(&out, "\n");
+		}
 	}
 	out_close(&out);
 }
@@ -660,7 +736,7 @@ static int write_files(const char *why)
 	write_folded(dir, "stalls.folded", false);
 	write_folded(dir, "pwait.folded", true);
 	write_trace(dir);
-	write_raw(dir);
+	write_raw(dir, why, end);
 	release_stacks();
 	return 0;
 }

@@ -11,8 +11,11 @@
  * parent, since someone must print the summary after the program is gone:
  * it forwards SIGINT, SIGTERM, SIGHUP and SIGQUIT to it.  Each process of
  * the tree writes DIR/PID/; DIR defaults to ./maxprocs-profile-PID.  After
- * the run (and on `report --pprof`) each DIR/PID/stacks.raw also becomes
- * DIR/PID/profile.pb.gz (pprof.c).
+ * the run (and on every `report`) tree.c symbolizes each DIR/PID/stacks.raw
+ * with libdw, writes DIR/PID/profile.pb.gz, rewrites the process's folded
+ * files and top stacks with those names, and writes DIR's own files for
+ * the whole tree; more than one process, and profile prints the tree's
+ * summary.
  */
 #include "tools/profile.h"
 
@@ -102,32 +105,6 @@ static int each_process(const char *dir, long root, const char *name, FILE *out,
 	return n;
 }
 
-/* DIR/PID/profile.pb.gz from each DIR/PID/stacks.raw; how many written. */
-static int write_pprofs(const char *dir, bool quiet)
-{
-	DIR *d = opendir(dir);
-	int n = 0;
-	if (!d)
-		return 0;
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		char *end, raw[PATH_MAX], pb[PATH_MAX];
-		long pid = strtol(e->d_name, &end, 10);
-		if (*end || pid <= 0)
-			continue;
-		snprintf(raw, sizeof raw, "%s/%ld/stacks.raw", dir, pid);
-		snprintf(pb, sizeof pb, "%s/%ld/profile.pb.gz", dir, pid);
-		if (access(raw, R_OK) != 0)
-			continue;
-		int r = mp_tool_pprof(raw, pb);
-		if (r < 0 && !quiet)
-			fprintf(stderr, "maxprocs: %s: %s\n", pb, strerror(-r));
-		n += r == 0;
-	}
-	closedir(d);
-	return n;
-}
-
 /* Every DIR/PID/stalls.folded (at most max). */
 static int folded_files(const char *dir, char **paths, int max)
 {
@@ -173,6 +150,9 @@ int mp_tool_report(int argc, char **argv)
 		mp_tool_die_usage("report: missing DIR (" REPORT_USAGE ")");
 	if (top)
 		mp_tool_check_value("--top", top, 1, 100000);
+	/* The launcher's files first (names from libdw, the tree's files), so
+	 * that what follows reads them. */
+	int nraw = mp_tool_tree(dir, !pprof);
 	if (svg || top) {
 		char *paths[4096];
 		int nf = folded_files(dir, paths, 4096);
@@ -198,11 +178,15 @@ int mp_tool_report(int argc, char **argv)
 		return fflush(stdout) == 0 ? 0 : MP_TOOL_EXIT_LAUNCHER;
 	}
 	if (pprof) {
-		int n = write_pprofs(dir, false);
 		fprintf(stderr, "maxprocs: report: %d profile.pb.gz written under %s/ "
-		        "(go tool pprof -top %s/PID/profile.pb.gz)\n", n, dir, dir);
-		return n ? 0 : MP_TOOL_EXIT_LAUNCHER;
+		        "(go tool pprof -top %s/PID/profile.pb.gz), and %s/profile.pb.gz for all\n", nraw,
+		        dir, dir, dir);
+		return nraw ? 0 : MP_TOOL_EXIT_LAUNCHER;
 	}
+	char tree[PATH_MAX];
+	snprintf(tree, sizeof tree, "%s/summary.txt", dir);
+	if (!folded && nraw > 1 && cat(tree, stdout))
+		fputs("\n", stdout);
 	int n = each_process(dir, -1, folded ? "stalls.folded" : "summary.txt", stdout, !folded, false);
 	if (n == 0) {
 		fprintf(stderr, "maxprocs: report: no profile in '%s' (expected %s/PID/summary.txt)\n",
@@ -281,8 +265,13 @@ int mp_tool_profile(int argc, char **argv, const char *library)
 			return MP_TOOL_EXIT_LAUNCHER;
 		}
 	fflush(stdout);
-	write_pprofs(dir, true);
-	if (each_process(dir, child, "summary.txt", stderr, true, true) == 0)
+	/* More than one process: the tree's summary, which has a line for
+	 * each; one: its own summary, as the library wrote it (better names). */
+	char tree[PATH_MAX];
+	snprintf(tree, sizeof tree, "%s/summary.txt", dir);
+	if (mp_tool_tree(dir, true) > 1 && cat(tree, stderr))
+		fprintf(stderr, "maxprocs: profile in %s/ (maxprocs report %s)\n", dir, dir);
+	else if (each_process(dir, child, "summary.txt", stderr, true, true) == 0)
 		fprintf(stderr, "maxprocs: profile: %s/%ld/summary.txt was not written "
 		        "(killed by SIGKILL, or the library could not start)\n", dir, (long)child);
 	else

@@ -20,8 +20,18 @@ void mp_tool_set_preload(const char *library);
 void mp_tool_set_env(const char *name, const char *value);
 int mp_tool_exec_program(char **argv);
 
-/* pprof.c: stacks.raw to profile.pb.gz; 0 or -errno. */
-int mp_tool_pprof(const char *raw_path, const char *out_path);
+/* pprof.c: processes' stacks (raw.h, symbolized) to one profile.pb.gz;
+ * 0 or -errno. */
+#include <stddef.h>
+struct mp_raw;
+int mp_tool_pprof(const struct mp_raw *const *procs, size_t nprocs, const char *out_path);
+
+/* tree.c: every DIR/PID/stacks.raw symbolized, the process's files
+ * rewritten with those names and its profile.pb.gz written, then DIR's
+ * own files for the whole tree (summary.txt, stalls.folded, pwait.folded,
+ * profile.pb.gz, trace.json).  Returns how many processes had a
+ * stacks.raw; quiet: no message for a file that could not be written. */
+int mp_tool_tree(const char *dir, bool quiet);
 
 /* flame.c: from folded stacks (several files: one picture, one list). */
 #include <stdio.h>

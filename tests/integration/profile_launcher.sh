@@ -32,7 +32,7 @@ for f in summary.txt stalls.folded trace.json stacks.raw profile.pb.gz; do
 done
 [ -f "$dir/p/$root/pwait.folded" ] || fail "pwait.folded missing"   # empty when no wait was long
 "$launcher" profile -o "$dir/tree" -- sh -c '"$1" stalls run; "$1" stalls run' sh "$prog" 2>/dev/null
-n=$(ls "$dir/tree" | wc -l)
+n=$(ls "$dir/tree" | grep -c '^[0-9][0-9]*$')   # DIR/PID/ (DIR's own files are the tree's)
 [ "$n" -ge 3 ] || fail "a tree of 3 processes left $n profiles"
 "$launcher" report "$dir/tree" | grep -c '^maxprocs profile:' | grep -qx "$n" ||
 	fail "maxprocs report did not print $n summaries"

@@ -13,6 +13,7 @@ dir=$(mktemp -d /tmp/mp-profile-endings-XXXXXX)
 trap 'rm -rf "$dir"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 ulimit -c 0
+signals=--default-signal=INT,QUIT,HUP,TERM
 
 # run NAME VARIANT [SIGNAL]: the program plain, then profiled (by the
 # library alone: the launcher would stay its parent), signalled once it
@@ -22,11 +23,12 @@ run() {
 	for mode in plain profiled; do
 		out=$dir/$name.$mode
 		# A background job of a script starts with SIGINT and SIGQUIT
-		# ignored: env gives them back their default.
+		# ignored, and under nohup SIGHUP is: env gives them back their
+		# default, or ignores what the case says.
 		if [ $mode = plain ]; then
-			env --default-signal=INT,QUIT "$prog" "$variant" >"$out" 2>"$out.err" &
+			env $signals "$prog" "$variant" >"$out" 2>"$out.err" &
 		else
-			env --default-signal=INT,QUIT MAXPROCS_PROFILE="$dir/$name" \
+			env $signals MAXPROCS_PROFILE="$dir/$name" \
 				MAXPROCS_PROFILE_FLUSH_MS="${flush:-0}" LD_PRELOAD="$MAXPROCS_LIBRARY" \
 				"$prog" "$variant" >"$out" 2>"$out.err" &
 		fi
@@ -92,8 +94,7 @@ run handler handler TERM
 complete exit
 
 # nohup: SIGHUP ignored before exec stays ignored, and interrupts nothing.
-run_ignored() { (trap '' HUP; run ignored ignored HUP); }
-run_ignored
+signals="--default-signal=INT,QUIT,TERM --ignore-signal=HUP" run ignored ignored HUP
 grep -q 'HUP ignored' "$dir/ignored.profiled" || fail "ignored: $(head -1 "$dir/ignored.profiled")"
 grep -q 'nanosleep through SIGHUP: slept' "$dir/ignored.profiled" ||
 	fail "ignored: $(tail -1 "$dir/ignored.profiled")"

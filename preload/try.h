@@ -2,7 +2,7 @@
  * try.h - the TRY_FIRST class of calls.def: mutex and rwlock locks and
  * semaphore waits try first, and give the P up only when they must wait.
  * An uncontended lock costs one trylock, the same CAS the real lock would
- * do.
+ * do; a contended one asks about its owner first (contend.c).
  *
  *   mp_try_<try>(obj, &r)   1: done, r is the call's result (no scheduler
  *                           call); 0: the real call must wait (bracketed).
@@ -30,6 +30,7 @@
 #ifndef MAXPROCS_PRELOAD_TRY_H
 #define MAXPROCS_PRELOAD_TRY_H
 
+#include "preload/contend.h"
 #include "preload/real.h"
 
 #include <stdbool.h>
@@ -67,16 +68,24 @@ static inline bool mp_bad_sem_timeout(clockid_t clk, const struct timespec *ts)
 	return !mp_clock_ok(clk) || !mp_nsec_ok(ts->tv_nsec);
 }
 
-#define MP_TRY_LOCK(try, type)                                              \
-	static inline bool mp_try_##try(type *obj, int *r)                  \
-	{                                                                   \
-		*r = mp_real_##try()(obj);                                  \
-		return *r != EBUSY;                                         \
-	}
-MP_TRY_LOCK(pthread_mutex_trylock, pthread_mutex_t)
-MP_TRY_LOCK(pthread_rwlock_tryrdlock, pthread_rwlock_t)
-MP_TRY_LOCK(pthread_rwlock_trywrlock, pthread_rwlock_t)
-#undef MP_TRY_LOCK
+/* A contended lock asks about its owner before it waits (contend.c). */
+static inline bool mp_try_pthread_mutex_trylock(pthread_mutex_t *m, int *r)
+{
+	*r = mp_real_pthread_mutex_trylock()(m);
+	return *r != EBUSY || mp_contended_mutex(m, r);
+}
+
+static inline bool mp_try_pthread_rwlock_tryrdlock(pthread_rwlock_t *l, int *r)
+{
+	*r = mp_real_pthread_rwlock_tryrdlock()(l);
+	return *r != EBUSY || mp_contended_rwlock(l, false, r);
+}
+
+static inline bool mp_try_pthread_rwlock_trywrlock(pthread_rwlock_t *l, int *r)
+{
+	*r = mp_real_pthread_rwlock_trywrlock()(l);
+	return *r != EBUSY || mp_contended_rwlock(l, true, r);
+}
 
 static inline bool mp_try_sem_trywait(sem_t *s, int *r)
 {

@@ -89,6 +89,11 @@ struct mp_m {
 	bool disowned;           /* TLS shared with another task: never an M again */
 	int tid;
 	int32_t slot;            /* its M slot in the table while attached (mslot()) */
+	/* A lock's owner waiting for a P: the blocking call about to begin
+	 * hands its P to that thread rather than the queue's head (owner.c);
+	 * valid only while the calls completed still equal prefer_stamp. */
+	int prefer_tid;
+	uint64_t prefer_stamp;
 };
 
 /*
@@ -223,6 +228,10 @@ struct mp_sched {
 
 extern MP_HIDDEN struct mp_sched mp_sched;
 
+/* owner.c: the tid the current call's hand-off should prefer (0: the
+ * queue's head), consumed. */
+int prefer_take(struct mp_m *mp);
+
 /* Tell the profiler (opt.p_holder) who holds pp now; under the lock. */
 static inline void note_p_holder(const struct mp_p *pp, int tid)
 {
@@ -238,6 +247,7 @@ int mp_monitor_duties_reset(void);
  * sched.lock; nwaiting (readable without the lock) follows it. */
 void waitq_push_locked(int32_t slot);
 struct mp_mslot *waitq_pop_locked(void);
+int32_t waitq_find_tid_locked(int tid);
 void waitq_remove_locked(int32_t slot);
 static inline bool waitq_empty_locked(void) { return mp_sched.qhead < 0; }
 
@@ -247,6 +257,7 @@ uint64_t p_assign_locked(struct mp_p *pp, int32_t slot);
 struct mp_p *pidle_pop_locked(void);
 void pidle_remove_locked(struct mp_p *pp);
 void mp_p_put_locked(struct mp_p *pp);
+void mp_p_put_prefer_locked(struct mp_p *pp, int prefer_tid);
 void mp_retake_locked(struct mp_p *pp);
 void steal_blocking_locked(void);
 void steal_blocking(void);

@@ -81,6 +81,13 @@ void pidle_remove_locked(struct mp_p *pp)
  */
 void mp_p_put_locked(struct mp_p *pp)
 {
+	mp_p_put_prefer_locked(pp, 0);
+}
+
+/* The same, but to thread prefer_tid if it is queued (a lock's owner:
+ * owner.c), wherever it is in the queue. */
+void mp_p_put_prefer_locked(struct mp_p *pp, int prefer_tid)
+{
 	uint64_t w = atomic_load_explicit(&pp->word, relaxed);
 	check_lock_held("mp_p_put_locked");
 	MP_CHECK(pw_state(w) == P_IDLE && !pp->in_idle, "mp_p_put_locked",
@@ -90,7 +97,17 @@ void mp_p_put_locked(struct mp_p *pp)
 		note_p_holder(pp, 0);
 		return;
 	}
-	struct mp_mslot *mw = atomic_load_explicit(&mp_sched.active, relaxed) ? waitq_pop_locked() : NULL;
+	struct mp_mslot *mw = NULL;
+	if (atomic_load_explicit(&mp_sched.active, relaxed)) {
+		int32_t preferred = prefer_tid ? waitq_find_tid_locked(prefer_tid) : -1;
+		if (preferred >= 0) {
+			waitq_remove_locked(preferred);
+			mw = mslot(preferred);
+			count(&pp->owner_handoffs);
+		} else {
+			mw = waitq_pop_locked();
+		}
+	}
 	if (mw) {
 		int32_t slot = (int32_t)(mw - mp_tab->m);
 		atomic_store_explicit(&pp->waking, true, relaxed);   /* published with the word */

@@ -152,6 +152,18 @@ void mp_enter_syscall(void);
 void mp_enter_blocking(void);
 void mp_exit_syscall(void);
 
+/* A contended lock's owner (owner.c): running user code on a P (the lock
+ * will be free soon: spin), parked waiting for a P (hand it ours), or
+ * anything else (in a call, not an M, unknown: block).  A hint, read
+ * without the lock; async-signal-safe. */
+enum mp_owner_state { MP_OWNER_OTHER, MP_OWNER_RUNNING, MP_OWNER_WAITING };
+enum mp_owner_state mp_owner_state(int tid);
+/* The blocking call this thread makes next hands its P to thread tid if
+ * that thread is parked waiting for one, instead of the queue's head. */
+void mp_handoff_prefer(int tid);
+/* Count a lock taken by spinning while its owner ran (counters.def). */
+void mp_note_lock_spin(void);
+
 /* Cooperative points.  mp_yield: if an M waits, hand it the P and queue for
  * one again.  Returns true if the P was given away. */
 bool mp_yield(void);

@@ -97,8 +97,9 @@ void mp_enter_blocking_handoff(struct mp_m *mp)
 	if (!p_cas(pp, &w, pw_next_gen(w, P_IDLE), "mp_enter_blocking_handoff"))
 		return;
 	mp->oldp = NULL;
+	int prefer = prefer_take(mp);
 	mp_lock(&mp_sched.lock);
-	mp_p_put_locked(pp);
+	mp_p_put_prefer_locked(pp, prefer);
 	mp_unlock(&mp_sched.lock);
 }
 

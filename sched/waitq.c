@@ -61,3 +61,13 @@ void waitq_remove_locked(int32_t slot)
 	ms->qnext = -1;
 	atomic_fetch_sub(&mp_sched.nwaiting, 1);
 }
+
+/* The queued slot of thread tid, or -1 (a directed hand-off, owner.c). */
+int32_t waitq_find_tid_locked(int tid)
+{
+	check_lock_held("waitq_find_tid_locked");
+	for (int32_t s = mp_sched.qhead; s >= 0; s = mslot(s)->qnext)
+		if (mslot(s)->tid == tid)
+			return s;
+	return -1;
+}

@@ -414,5 +414,21 @@ int main(int argc, char **argv)
 	mp_tool_set_preload(library);
 	for (size_t i = 0; i < NOPTIONS; i++)
 		mp_tool_set_env(options[i].env, set.value[i]);
+	mp_tool_set_wait_policy();
 	return mp_tool_exec_program(set.argv);
+}
+
+/*
+ * Spin-then-block runtimes under a cap.  libgomp spins 300,000 times
+ * before it sleeps, and 100 only when it sees more threads than CPUs, by
+ * the affinity mask, which a cap leaves as it is; a spinning thread holds
+ * a P that the thread it waits for may need.  OMP_WAIT_POLICY=PASSIVE
+ * makes libgomp and LLVM's libomp sleep at once (GOMP_SPINCOUNT 0,
+ * KMP_BLOCKTIME 0).  Set only if the user did not; the one variable the
+ * launcher sets besides its own (README, "Usage").
+ */
+void mp_tool_set_wait_policy(void)
+{
+	if (!getenv("OMP_WAIT_POLICY"))
+		mp_tool_set_env("OMP_WAIT_POLICY", "PASSIVE");
 }

@@ -240,6 +240,8 @@ int mp_tool_profile(int argc, char **argv, const char *library)
 	/* Uncapped unless asked: the library's default would cap at the CPUs. */
 	if (procs || !getenv("MAXPROCS") || !*getenv("MAXPROCS"))
 		mp_tool_set_env("MAXPROCS", procs ? procs : "1024");
+	if (procs)
+		mp_tool_set_wait_policy();   /* capped: as `maxprocs -p` does */
 	mp_tool_set_env("MAXPROCS_PROFILE", dir);
 	if (min_us)
 		mp_tool_set_env("MAXPROCS_PROFILE_MIN_US", min_us);

@@ -19,6 +19,7 @@ void mp_tool_check_value(const char *opt, const char *val, long min, long max);
 void mp_tool_set_preload(const char *library);
 void mp_tool_set_env(const char *name, const char *value);
 int mp_tool_exec_program(char **argv);
+void mp_tool_set_wait_policy(void);   /* OMP_WAIT_POLICY=PASSIVE unless set */
 
 /* pprof.c: processes' stacks (raw.h, symbolized) to one profile.pb.gz;
  * 0 or -errno. */

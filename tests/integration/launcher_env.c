@@ -6,7 +6,7 @@ int main(int argc, char **argv)
 {
 	const char *preload = getenv("LD_PRELOAD");
 	const char *names[] = { "MAXPROCS", "MAXPROCS_SCHEDTRACE",
-	                        "MAXPROCS_SLICE_US" };
+	                        "MAXPROCS_SLICE_US", "OMP_WAIT_POLICY" };
 	char first[4096];
 	size_t len, i;
 	int a;

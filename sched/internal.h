@@ -94,7 +94,15 @@ struct mp_m {
 	 * valid only while the calls completed still equal prefer_stamp. */
 	int prefer_tid;
 	uint64_t prefer_stamp;
+	/* The spin probe's last sample (preempt.c), valid for the same P
+	 * word and the same count of calls. */
+	bool probe_valid;
+	uint64_t probe_calls, probe_pword;
+	struct mp_probe_sample probe_last;
 };
+
+/* A spin probe's si_value: the preemption cookie with this bit flipped. */
+#define MP_PROBE_COOKIE_BIT ((uintptr_t)2)
 
 /*
  * An M slot: what other parties need of an M — its futex, the P handed to

@@ -65,14 +65,15 @@ enum sig_result { SIG_SENT, SIG_NOT_NOW, SIG_IMPOSSIBLE };
 
 static bool proc_usable;   /* the monitor has a private fd table */
 
-static enum sig_result signal_thread(int tid, bool unsafe, uint64_t now, uint64_t *last)
+static enum sig_result send_signal(int tid, bool unsafe, uint64_t now, uint64_t *last,
+                                   uint64_t gap_ns, uintptr_t cookie, _Atomic uint64_t *counter)
 {
 	/* relaxed: a value read a pass late only delays one signal */
 	int sig = atomic_load_explicit(&mp_sched.preempt_signo, memory_order_relaxed);
 	struct mp_task_info ti;
 	if (!sig || unsafe || !proc_usable)
 		return SIG_IMPOSSIBLE;
-	if (now - *last < RESIGNAL_NS)
+	if (now - *last < gap_ns)
 		return SIG_NOT_NOW;
 	if (mp_proctask_read(tid, &ti) != 0 || mp_sigmask_has(ti.sig_blocked, sig))
 		return SIG_IMPOSSIBLE;
@@ -83,12 +84,18 @@ static enum sig_result signal_thread(int tid, bool unsafe, uint64_t now, uint64_
 	si.si_signo = sig;
 	si.si_code = SI_QUEUE;
 	si.si_pid = mp_sched.pid;   /* si_uid stays 0: the handler checks the cookie */
-	si.si_value.sival_ptr = (void *)mp_sched.preempt_cookie;
+	si.si_value.sival_ptr = (void *)cookie;
 	*last = now;
 	if (mp_raw_syscall6(SYS_rt_tgsigqueueinfo, mp_sched.pid, tid, sig, (long)&si, 0, 0) != 0)
 		return SIG_IMPOSSIBLE;
-	atomic_fetch_add(&mp_sched.preempt_signals, 1);
+	atomic_fetch_add(counter, 1);
 	return SIG_SENT;
+}
+
+static enum sig_result signal_thread(int tid, bool unsafe, uint64_t now, uint64_t *last)
+{
+	return send_signal(tid, unsafe, now, last, RESIGNAL_NS, mp_sched.preempt_cookie,
+	                   &mp_sched.preempt_signals);
 }
 
 /* Asleep in the kernel (or gone: a zombie leader, a stopped thread): its P
@@ -173,9 +180,80 @@ struct mon_p {
 	uint64_t call_since_ns;  /* ... first seen at */
 	struct cpu_sample cs;    /* holder's CPU clock since that call */
 	uint64_t signaled_ns;
+	uint64_t probe_base_ns;  /* the call_since_ns the probes below are for */
+	uint64_t probe_at_ns;    /* the next spin probe is due (0: none yet) */
+	uint64_t probe_gap_ns;   /* and the one after it this much later */
+	uint64_t probed_ns;
+	int64_t probe_cpu_ns;    /* the holder's CPU clock at probe_cpu_at_ns (0: none) */
+	uint64_t probe_cpu_at_ns;
 };
 
 static struct mon_p mon[MP_MAXPROCS];
+
+/*
+ * Spin probes (preempt.c has the verdict).  A holder found computing
+ * without calls while Ms wait is probed twice, PROBE_GAP_NS apart; while
+ * it keeps computing the gap doubles, up to a slice, so a thread that
+ * really computes pays a few signal round trips (~2.5 us each) per slice,
+ * and one that spins gives its P up within a millisecond instead of at the
+ * end of its slice.  The probes have their own spacing, not RESIGNAL_NS.
+ */
+#define PROBE_AFTER_NS 200000ull   /* no call for this long: the first probe */
+#define PROBE_GAP_NS 100000ull
+#define PROBE_WINDOW_NS 40000ull   /* computing over at least this long before a probe */
+
+/* The earliest time a probe will be due (0: none), gathered by each pass:
+ * the monitor wakes for it without shortening its tick for everything
+ * else (a probe is not work that keeps the tick at its minimum). */
+static uint64_t probe_wake_ns;
+
+static void probe_wake_at(uint64_t t)
+{
+	if (!probe_wake_ns || t < probe_wake_ns)
+		probe_wake_ns = t;
+}
+
+static void probe_spinner(struct mon_p *mv, int tid, bool unsafe, uint64_t now)
+{
+	if (mv->probe_base_ns != mv->call_since_ns) {
+		mv->probe_base_ns = mv->call_since_ns;
+		mv->probe_at_ns = now;
+		mv->probe_gap_ns = PROBE_GAP_NS;
+		mv->probe_cpu_at_ns = 0;
+	}
+	if (now < mv->probe_at_ns) {
+		probe_wake_at(mv->probe_at_ns);
+		return;
+	}
+	/* Only a thread that computed since the last look, as much as the
+	 * monitor's test for computing asks, and runs now (send_signal): a
+	 * signal must never land in a sleep the table cannot see (a raw
+	 * nanosleep fails with EINTR then, whatever SA_RESTART says). */
+	if (mv->probe_cpu_at_ns && now - mv->probe_cpu_at_ns < PROBE_WINDOW_NS) {
+		probe_wake_at(mv->probe_cpu_at_ns + PROBE_WINDOW_NS);   /* the window is still open */
+		return;
+	}
+	int64_t cpu = mp_raw_clock_ns(mp_thread_cpuclock(tid));
+	if (cpu < 0)
+		return;
+	uint64_t wall = mv->probe_cpu_at_ns ? now - mv->probe_cpu_at_ns : 0;
+	int64_t ran = cpu - mv->probe_cpu_ns;
+	mv->probe_cpu_ns = cpu;
+	mv->probe_cpu_at_ns = now;
+	if (!wall || ran < 0 || (uint64_t)ran * COMPUTING_DEN < wall * COMPUTING_NUM) {
+		probe_wake_at(now + PROBE_WINDOW_NS);
+		return;
+	}
+	if (send_signal(tid, unsafe, now, &mv->probed_ns, PROBE_GAP_NS / 2,
+	                mp_sched.preempt_cookie ^ MP_PROBE_COOKIE_BIT,
+	                &mp_sched.probe_signals) != SIG_SENT)
+		return;
+	mv->probe_at_ns = now + mv->probe_gap_ns;
+	mv->probe_cpu_at_ns = 0;   /* the next probe looks at a fresh window */
+	probe_wake_at(mv->probe_at_ns);
+	if (mv->probe_gap_ns < mp_sched.opt.slice_ns)
+		mv->probe_gap_ns *= 2;
+}
 
 /*
  * check_running_p: pp is RUNNING and Ms wait.  Decide between nothing,
@@ -203,12 +281,16 @@ static int check_running_p(struct mp_p *pp, struct mon_p *mv, uint64_t w, uint64
 		acted = 1;
 	}
 	uint64_t idle = now - mv->call_since_ns;   /* no intercepted call for this long */
-	if (idle < BLOCK_SAMPLE_AFTER_NS && !over_slice)
-		return acted;
 	/* relaxed: tid and sig_unsafe were published with the word we loaded
 	 * (release in p_store_locked); a stale tid is caught by the probes */
 	int tid = atomic_load_explicit(&pp->tid, memory_order_relaxed);
 	bool unsafe = atomic_load_explicit(&pp->sig_unsafe, memory_order_relaxed);
+	if (!over_slice && idle >= PROBE_AFTER_NS)
+		probe_spinner(mv, tid, unsafe, now);   /* sent only to a running thread */
+	else if (!over_slice)
+		probe_wake_at(mv->call_since_ns + PROBE_AFTER_NS);
+	if (idle < BLOCK_SAMPLE_AFTER_NS && !over_slice)
+		return acted;
 	int64_t cpu = mp_raw_clock_ns(mp_thread_cpuclock(tid));
 	int64_t ran = sample_cpu(&mv->cs, cpu, now);
 	bool flagged = (w & PW_PREEMPT) && idle >= slice;
@@ -326,6 +408,7 @@ static int retake_pass(uint64_t now)
 	struct mp_claim claims[RETAKE_BATCH];
 	int nclaims = 0;
 	int taken = 0;
+	probe_wake_ns = 0;
 	for (uint32_t i = 0; i < len; i++) {
 		struct mp_p *pp = &mp_allp[i];
 		struct mon_p *mv = &mon[i];
@@ -556,6 +639,8 @@ static void *monitor_main(void *arg)
 		} else {
 			atomic_store(&mp_sched.mon_sleeping, 0);
 			uint64_t d = delay_us * 1000;
+			if (probe_wake_ns > now && probe_wake_ns - now < d)
+				d = probe_wake_ns - now;
 			sleep_on_word(seq, to_duty && to_duty < d ? to_duty : d);
 		}
 		if (atomic_load(&mp_sched.mon_stop))

@@ -11,6 +11,7 @@
 #include "sched/fastpath.h"
 #include "sched/internal.h"
 #include "shim/raw_syscall.h"
+#include "shim/vdso.h"
 
 /* Memory order: a relaxed access in this file is made under sched.lock,
  * whose acquire and release order it; every other order says why. */
@@ -134,6 +135,61 @@ void mp_set_preempt_signal(int signo)
 
 bool mp_preempt_siginfo_is_ours(const siginfo_t *si)
 {
+	uintptr_t v = si ? (uintptr_t)si->si_value.sival_ptr : 0;
 	return si && si->si_code == SI_QUEUE && si->si_pid == mp_sched.pid &&
-	       (uintptr_t)si->si_value.sival_ptr == mp_sched.preempt_cookie;
+	       (v == mp_sched.preempt_cookie || v == (mp_sched.preempt_cookie ^ MP_PROBE_COOKIE_BIT));
+}
+
+bool mp_preempt_siginfo_is_probe(const siginfo_t *si)
+{
+	return mp_preempt_siginfo_is_ours(si) &&
+	       (uintptr_t)si->si_value.sival_ptr != mp_sched.preempt_cookie;
+}
+
+/*
+ * The verdict of two probes, 100 us or more apart with no intercepted call
+ * between and at least PROBE_RAN_NS of CPU time run: the thread spins if
+ * it stayed within 64 bytes of code on the same stack pointer, and
+ * nothing it computes with changed: no general register, no vector
+ * register, no word around its stack pointer.  A loop that makes progress
+ * changes at least its index (a pointer that walks memory, a counter on
+ * its stack); so does a bounded spin that counts its tries (Redis's I/O
+ * threads: 10^6), which the probe therefore leaves to end by its bound.
+ * A thread caught reading the clock in the vDSO is taken to be computing
+ * (docs/design.md, "Spin probes").
+ */
+#define PROBE_RAN_NS 50000   /* CPU time run between two probes for a verdict */
+
+static bool goes_nowhere(const struct mp_probe_sample *a, const struct mp_probe_sample *b)
+{
+	/* It must have run in between: a thread the kernel left waiting for
+	 * a CPU looks the same twice without spinning at all. */
+	if (a->cpu_ns < 0 || b->cpu_ns - a->cpu_ns < PROBE_RAN_NS)
+		return false;
+	uintptr_t d = a->pc > b->pc ? a->pc - b->pc : b->pc - a->pc;
+	if (d > 64 || a->sp != b->sp || mp_vdso_contains(b->pc))
+		return false;
+	if (a->stack_hash != b->stack_hash)
+		return false;
+	return memcmp(a->regs, b->regs, sizeof a->regs) == 0;
+}
+
+void mp_preempt_probe(const struct mp_probe_sample *s)
+{
+	struct mp_m *mp = &mp_self;
+	if (!mp->attached || mp->depth || !mp->p || !mp->call)
+		return;
+	mp->depth++;
+	sfence();
+	uint64_t calls = mc_calls(atomic_load_explicit(mp->call, relaxed));
+	bool spins = mp->probe_valid && mp->probe_calls == calls && mp->probe_pword == mp->pword &&
+	             goes_nowhere(&mp->probe_last, s);
+	mp->probe_last = *s;
+	mp->probe_calls = calls;
+	mp->probe_pword = mp->pword;
+	mp->probe_valid = !spins;
+	if (spins)
+		yield_p(mp, &mp->p->spin_yields);   /* nothing if nobody waits */
+	sfence();
+	mp->depth--;
 }

@@ -171,11 +171,30 @@ bool mp_yield(void);
  * point, holds a P and another M waits (or its P was revoked). */
 void mp_preempt_signal(void);
 
+/*
+ * The spin probe (preempt.c).  While Ms wait, the monitor probes a holder
+ * that computes without calls: the handler hands over what the thread was
+ * doing, and two samples that show it going nowhere (the same few bytes of
+ * code, the same stack, the same registers but one, no call between) mean
+ * it spins, waiting for something only another thread can do; it then
+ * gives its P to the first waiter long before its slice ends.
+ */
+#define MP_PROBE_REGS 16         /* general registers (x86_64: 15 and a hash of the xmm ones) */
+struct mp_probe_sample {
+	uintptr_t pc, sp;
+	uint64_t regs[MP_PROBE_REGS];
+	uint64_t stack_hash;         /* of the words around sp: the loop's locals */
+	int64_t cpu_ns;              /* the thread's CPU clock (-1: unknown) */
+};
+void mp_preempt_probe(const struct mp_probe_sample *s);
+
 /* Change the preemption signal (0: none: the monitor revokes instead). */
 void mp_set_preempt_signal(int signo);
 /* True if si describes a preemption signal the monitor sent (it carries
- * our cookie), false for any signal the program or the kernel sent. */
+ * our cookie), false for any signal the program or the kernel sent;
+ * _is_probe: one the spin probe sent. */
 bool mp_preempt_siginfo_is_ours(const siginfo_t *si);
+bool mp_preempt_siginfo_is_probe(const siginfo_t *si);
 /* Whether this thread may be sent the preemption signal (its stack has
  * room for a signal frame).  Set before mp_m_attach; the handler clears it
  * when it finds too little room. */

@@ -46,6 +46,9 @@ static bool version_is(const ElfW(Verdef) *def, unsigned vsym, const char *want,
 	return strcmp(want, strings + aux->vda_name) == 0;
 }
 
+/* The vDSO's mapped text, [vdso_lo, vdso_hi): for mp_vdso_contains. */
+static uintptr_t vdso_lo, vdso_hi;
+
 static void *vdso_sym(const char *version, const char *name)
 {
 	uintptr_t ehdr = (uintptr_t)getauxval(AT_SYSINFO_EHDR);
@@ -58,8 +61,11 @@ static void *vdso_sym(const char *version, const char *name)
 	uintptr_t base = (uintptr_t)-1;
 	for (size_t i = 0; i < eh->e_phnum; i++) {
 		const ElfW(Phdr) *ph = (const ElfW(Phdr) *)(ehdr + eh->e_phoff + i * eh->e_phentsize);
-		if (ph->p_type == PT_LOAD && base == (uintptr_t)-1)
+		if (ph->p_type == PT_LOAD && base == (uintptr_t)-1) {
 			base = ehdr + ph->p_offset - ph->p_vaddr;
+			vdso_lo = base + ph->p_vaddr;
+			vdso_hi = vdso_lo + ph->p_memsz;
+		}
 		else if (ph->p_type == PT_DYNAMIC)
 			dyn = (const ElfW(Dyn) *)(ehdr + ph->p_offset);
 	}
@@ -113,6 +119,11 @@ bool mp_clock_init(void)
 		__atomic_store_n(&mp_vdso_clock, fn, __ATOMIC_RELEASE);
 	}
 	return fn != NULL;
+}
+
+bool mp_vdso_contains(uintptr_t pc)
+{
+	return pc >= vdso_lo && pc < vdso_hi;
 }
 
 bool mp_clock_uses_vdso(void)

@@ -25,6 +25,9 @@ int64_t mp_clock_ns_syscall(clockid_t clk);
 /* clk in ns, or -errno: through the vDSO when found, else the system call. */
 int64_t mp_clock_ns(clockid_t clk);
 
+/* pc lies in the vDSO's text (known after mp_clock_init). */
+bool mp_vdso_contains(uintptr_t pc);
+
 /* The vDSO function found by mp_clock_init, or NULL. */
 bool mp_clock_uses_vdso(void);
 

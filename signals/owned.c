@@ -80,6 +80,9 @@ static _Atomic int nwatched;
 static mp_last_words_fn last_words;
 
 static __thread uintptr_t stack_lo __attribute__((tls_model("initial-exec")));
+/* An address below which this thread's stack is surely mapped from any sp
+ * it runs at (the spin probe reads a little above sp): 0 unknown. */
+static __thread uintptr_t stack_hi __attribute__((tls_model("initial-exec")));
 
 static void on_owned_signal(int sig, siginfo_t *si, void *uc);
 
@@ -249,9 +252,67 @@ static void deliver_to_program(int sig, siginfo_t *si, ucontext_t *uc)
 	 * program's own handler; a siglongjmp out keeps what it chose. */
 }
 
+#define PROBE_ABOVE 512   /* bytes above sp in the probe's stack hash */
+
+/* What the interrupted thread was doing, for the spin probe: its pc, its
+ * stack pointer, its general registers and the words around its stack
+ * pointer: the 128-byte red zone below it (where a leaf function keeps its
+ * locals; the kernel put our frame below that) and up to PROBE_ABOVE bytes
+ * above it, in the interrupted frames.  All mapped and ours to read; a sanitizer's
+ * redzones there are not our business. */
+__attribute__((no_sanitize("address", "hwaddress")))
+static void probe_sample(const ucontext_t *uc, struct mp_probe_sample *s)
+{
+	memset(s, 0, sizeof *s);
+	s->cpu_ns = mp_raw_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+#if defined(__x86_64__)
+	static const int regs[] = { REG_RAX, REG_RBX, REG_RCX, REG_RDX, REG_RSI, REG_RDI, REG_RBP,
+	                            REG_R8, REG_R9, REG_R10, REG_R11, REG_R12, REG_R13, REG_R14,
+	                            REG_R15 };
+	s->pc = (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+	s->sp = (uintptr_t)uc->uc_mcontext.gregs[REG_RSP];
+	for (unsigned i = 0; i < sizeof regs / sizeof regs[0] && i < MP_PROBE_REGS; i++)
+		s->regs[i] = (uint64_t)uc->uc_mcontext.gregs[regs[i]];
+	/* Vector registers, hashed into one: a vectorised loop keeps its
+	 * sums there and only its index in a general register. */
+	if (uc->uc_mcontext.fpregs) {
+		const uint64_t *x = (const uint64_t *)uc->uc_mcontext.fpregs->_xmm;
+		uint64_t h = 0xcbf29ce484222325ull;
+		for (unsigned i = 0; i < 32; i++)
+			h = (h ^ x[i]) * 0x100000001b3ull;
+		s->regs[MP_PROBE_REGS - 1] = h;
+	}
+#elif defined(__aarch64__)
+	s->pc = (uintptr_t)uc->uc_mcontext.pc;
+	s->sp = (uintptr_t)uc->uc_mcontext.sp;
+	for (unsigned i = 0; i < MP_PROBE_REGS; i++)
+		s->regs[i] = (uint64_t)uc->uc_mcontext.regs[i];
+#endif
+	/* A hash of the words from the red zone up to PROBE_ABOVE bytes above sp,
+	 * where the loop's locals are, as far as the stack is known to be
+	 * mapped (the red zone and 64 bytes always are). */
+	uintptr_t lo = (s->sp & ~(uintptr_t)7) - 128, hi = (s->sp & ~(uintptr_t)7) + 64;
+	if (stack_hi > hi)
+		hi = stack_hi - hi > PROBE_ABOVE ? (s->sp & ~(uintptr_t)7) + PROBE_ABOVE : stack_hi & ~(uintptr_t)7;
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (const volatile uint64_t *w = (const volatile uint64_t *)lo; s->sp > 4096 && (uintptr_t)w < hi; w++)
+		h = (h ^ *w) * 0x100000001b3ull;
+	s->stack_hash = h;
+}
+
 static void on_owned_signal(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;   /* we may run between a call and its errno check */
+	if (mp_preempt_siginfo_is_probe(si)) {
+		/* The verdict may yield, and parks only where a preemption may. */
+		if (room_to_park() > 0) {
+			struct mp_probe_sample s;
+			probe_sample((const ucontext_t *)uc, &s);
+			mp_preempt_probe(&s);
+		}
+		errno = saved;
+		return;
+	}
 	if (mp_preempt_siginfo_is_ours(si)) {
 		int room = room_to_park();
 		if (room > 0)
@@ -502,6 +563,10 @@ const sigset_t *mp_signals_mask_for_kernel(int how, const sigset_t *set, sigset_
 void mp_signals_thread_stack(uintptr_t lo, size_t size)
 {
 	stack_lo = lo;
+	/* The caller is the thread's start (sp near the top, lo + size):
+	 * above it lie only its callers' frames and glibc's thread
+	 * descriptor, far more than 1 KiB of mapped stack. */
+	stack_hi = lo + size + 1024;
 	mp_m_set_signal_ok(size >= stack_min);
 }
 
@@ -512,12 +577,18 @@ static void main_thread_stack(void)
 	if (mp_raw_syscall6(SYS_prlimit64, 0, RLIMIT_STACK, 0, (long)&rl, 0, 0) != 0 ||
 	    rl.rlim_cur == RLIM_INFINITY) {
 		mp_signals_thread_stack(0, SIZE_MAX);   /* grows as needed */
+		uintptr_t top = (uintptr_t)getauxval(AT_RANDOM);
+		stack_hi = top > sp ? top : 0;
 		return;
 	}
 	/* The main stack grows down from near sp to at most rlim_cur below
 	 * the top: what we can still count on is below sp. */
 	size_t size = rl.rlim_cur;
 	mp_signals_thread_stack(sp > size ? sp - size : 0, size);
+	/* Above every frame of main: the kernel's 16 random bytes, next to
+	 * the strings at the very top of the stack. */
+	uintptr_t top = (uintptr_t)getauxval(AT_RANDOM);
+	stack_hi = top > sp ? top : 0;
 }
 
 int mp_signals_init(int requested, mp_sigaction_fn real)

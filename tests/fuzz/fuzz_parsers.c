@@ -38,15 +38,23 @@ static void warn_len(void *ctx, const char *line)
 	++*(int *)ctx;
 }
 
+/* One value per row of settings.def, in its order. */
+enum {
+	NSETTINGS = 0
+#define MP_SETTING(...) + 1
+#include "shim/settings.def"
+#undef MP_SETTING
+};
+
 static void fuzz_config(char *text)
 {
-	const char *v[8] = { NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL };
+	const char *v[NSETTINGS] = { NULL };
 	struct mp_config cfg;
 	struct mp_env env;
 	int nwarn = 0, bad;
 	char *p = text;
 
-	for (int i = 0; i < 8 && p; i++) {
+	for (int i = 0; i < NSETTINGS && p; i++) {
 		char *nl = strchr(p, '\n');
 
 		if (nl)
@@ -54,9 +62,13 @@ static void fuzz_config(char *text)
 		v[i] = *p == '\x01' ? NULL : p;
 		p = nl ? nl + 1 : NULL;
 	}
-	env = (struct mp_env){ v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7] };
+	int k = 0;
+#define MP_SETTING(key, ...) env.key = v[k++];
+#include "shim/settings.def"
+#undef MP_SETTING
 	bad = mp_config_parse(&cfg, &env, (uint32_t)strlen(text), warn_len, &nwarn);
-	check(bad == nwarn && bad >= 0 && bad <= 7);
+	/* every setting but the profile's directory can be bad */
+	check(bad == nwarn && bad >= 0 && bad <= NSETTINGS - 1);
 	check(cfg.nprocs >= 1 && cfg.nprocs <= MP_MAXPROCS);
 	check(cfg.schedtrace_ms <= MP_SCHEDTRACE_MAX_MS);
 	check(cfg.slice_ns >= MP_SLICE_MIN_US * 1000 &&

@@ -174,31 +174,34 @@ int mp_tool_top(const char *const *folded, int nfiles, int n, FILE *out)
 	static char line[65536];
 	double total = 0;
 	for (int fi = 0; fi < nfiles; fi++) {
-	FILE *in = fopen(folded[fi], "r");
-	if (!in)
-		return -errno;
-	while (fgets(line, sizeof line, in)) {
-		line[strcspn(line, "\n")] = 0;
-		char *sp = strrchr(line, ' ');
-		if (!sp)
-			continue;
-		*sp = 0;
-		if (nh == cap) {
-			cap = cap ? 2 * cap : 64;
-			h = realloc(h, cap * sizeof *h);
-			if (!h) {
-				fclose(in);
-				return -ENOMEM;
+		FILE *in = fopen(folded[fi], "r");
+		if (!in)
+			return -errno;
+		while (fgets(line, sizeof line, in)) {
+			line[strcspn(line, "\n")] = 0;
+			char *sp = strrchr(line, ' ');
+			if (!sp)
+				continue;
+			*sp = 0;
+			if (nh == cap) {
+				size_t ncap = cap ? 2 * cap : 64;
+				struct heavy *nhv = realloc(h, ncap * sizeof *h);
+				if (!nhv) {
+					fclose(in);
+					return -ENOMEM;   /* the launcher exits: h is not worth freeing */
+				}
+				h = nhv;
+				cap = ncap;
 			}
+			h[nh].stack = strdup(line);
+			h[nh].w = strtod(sp + 1, NULL);
+			total += h[nh].w;
+			nh++;
 		}
-		h[nh].stack = strdup(line);
-		h[nh].w = strtod(sp + 1, NULL);
-		total += h[nh].w;
-		nh++;
+		fclose(in);
 	}
-	fclose(in);
-	}
-	qsort(h, nh, sizeof *h, by_weight);
+	if (nh)
+		qsort(h, nh, sizeof *h, by_weight);
 	for (size_t i = 0; i < nh && (int)i < n; i++)
 		fprintf(out, "%10.3f ms %5.1f%%  %s\n", h[i].w / 1000, total > 0 ? 100 * h[i].w / total : 0.0,
 		        h[i].stack);

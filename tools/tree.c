@@ -266,7 +266,8 @@ static void process_files(const char *dir, const struct mp_raw *r, bool quiet)
 	struct merged *m = NULL;
 	size_t nm = 0, cap = 0;
 	merge_threads(r, &m, &nm, &cap);
-	qsort(m, nm, sizeof *m, by_merged_stall);
+	if (nm)
+		qsort(m, nm, sizeof *m, by_merged_stall);
 	snprintf(path, sizeof path, "%s/%ld/summary.txt", dir, r->pid);
 	splice_top(path, m, nm, quiet);
 	free(m);
@@ -385,7 +386,8 @@ static void write_tree_summary(FILE *f, const char *dir, struct mp_raw *const *p
 					MP_PUSH(t->b, t->nb, t->capb, bk);
 				}
 		}
-	qsort(tc, ntc, sizeof *tc, by_call_stall);
+	if (ntc)
+		qsort(tc, ntc, sizeof *tc, by_call_stall);
 	fprintf(f, "\ncalls by time blocked, whole tree (exact; percentiles from log2 buckets):\n");
 	fprintf(f, "  %-22s %10s %12s %10s %10s %10s %10s %12s\n", "call", "count", "blocked ms",
 	        "p50 us", "p90 us", "p99 us", "max us", "P-wait ms");
@@ -407,7 +409,8 @@ static void write_tree_summary(FILE *f, const char *dir, struct mp_raw *const *p
 	size_t nm = 0, cap = 0;
 	for (size_t p = 0; p < n; p++)
 		merge_threads(procs[p], &m, &nm, &cap);
-	qsort(m, nm, sizeof *m, by_merged_stall);
+	if (nm)
+		qsort(m, nm, sizeof *m, by_merged_stall);
 	fprintf(f, "\ntop stacks of the tree by time blocked (estimated, as in each process's summary):\n");
 	print_top(f, m, nm, true);
 	free(m);

@@ -97,6 +97,7 @@ struct mp_m {
 	/* The spin probe's last sample (preempt.c), valid for the same P
 	 * word and the same count of calls. */
 	bool probe_valid;
+	unsigned probe_still;    /* samples in a row alike */
 	uint64_t probe_calls, probe_pword;
 	struct mp_probe_sample probe_last;
 };

@@ -184,6 +184,7 @@ struct mon_p {
 	uint64_t probe_at_ns;    /* the next spin probe is due (0: none yet) */
 	uint64_t probe_gap_ns;   /* and the one after it this much later */
 	uint64_t probed_ns;
+	unsigned probes_sent;    /* in this schedule */
 	int64_t probe_cpu_ns;    /* the holder's CPU clock at probe_cpu_at_ns (0: none) */
 	uint64_t probe_cpu_at_ns;
 };
@@ -200,7 +201,7 @@ static struct mon_p mon[MP_MAXPROCS];
  */
 #define PROBE_AFTER_NS 200000ull   /* no call for this long: the first probe */
 #define PROBE_GAP_NS 100000ull
-#define PROBE_WINDOW_NS 40000ull   /* computing over at least this long before a probe */
+#define PROBE_WINDOW_NS 200000ull  /* computing over at least this long before a probe */
 
 /* The earliest time a probe will be due (0: none), gathered by each pass:
  * the monitor wakes for it without shortening its tick for everything
@@ -220,15 +221,17 @@ static void probe_spinner(struct mon_p *mv, int tid, bool unsafe, uint64_t now)
 		mv->probe_at_ns = now;
 		mv->probe_gap_ns = PROBE_GAP_NS;
 		mv->probe_cpu_at_ns = 0;
+		mv->probes_sent = 0;
 	}
 	if (now < mv->probe_at_ns) {
 		probe_wake_at(mv->probe_at_ns);
 		return;
 	}
-	/* Only a thread that computed since the last look, as much as the
-	 * monitor's test for computing asks, and runs now (send_signal): a
-	 * signal must never land in a sleep the table cannot see (a raw
-	 * nanosleep fails with EINTR then, whatever SA_RESTART says). */
+	/* Only a thread that computed three quarters of the time over the
+	 * last PROBE_WINDOW_NS and runs now (send_signal): a signal must never
+	 * land in a sleep the table cannot see (a raw nanosleep fails with
+	 * EINTR then, whatever SA_RESTART says), and a thread that works a
+	 * little between such sleeps never qualifies. */
 	if (mv->probe_cpu_at_ns && now - mv->probe_cpu_at_ns < PROBE_WINDOW_NS) {
 		probe_wake_at(mv->probe_cpu_at_ns + PROBE_WINDOW_NS);   /* the window is still open */
 		return;
@@ -240,7 +243,7 @@ static void probe_spinner(struct mon_p *mv, int tid, bool unsafe, uint64_t now)
 	int64_t ran = cpu - mv->probe_cpu_ns;
 	mv->probe_cpu_ns = cpu;
 	mv->probe_cpu_at_ns = now;
-	if (!wall || ran < 0 || (uint64_t)ran * COMPUTING_DEN < wall * COMPUTING_NUM) {
+	if (!wall || ran < 0 || (uint64_t)ran * 4 < wall * 3) {
 		probe_wake_at(now + PROBE_WINDOW_NS);
 		return;
 	}
@@ -249,9 +252,9 @@ static void probe_spinner(struct mon_p *mv, int tid, bool unsafe, uint64_t now)
 	                &mp_sched.probe_signals) != SIG_SENT)
 		return;
 	mv->probe_at_ns = now + mv->probe_gap_ns;
-	mv->probe_cpu_at_ns = 0;   /* the next probe looks at a fresh window */
 	probe_wake_at(mv->probe_at_ns);
-	if (mv->probe_gap_ns < mp_sched.opt.slice_ns)
+	/* A verdict takes three samples: 100 us apart, then backing off. */
+	if (++mv->probes_sent >= 3 && mv->probe_gap_ns < mp_sched.opt.slice_ns)
 		mv->probe_gap_ns *= 2;
 }
 

@@ -182,12 +182,18 @@ void mp_preempt_probe(const struct mp_probe_sample *s)
 	mp->depth++;
 	sfence();
 	uint64_t calls = mc_calls(atomic_load_explicit(mp->call, relaxed));
-	bool spins = mp->probe_valid && mp->probe_calls == calls && mp->probe_pword == mp->pword &&
+	bool still = mp->probe_valid && mp->probe_calls == calls && mp->probe_pword == mp->pword &&
 	             goes_nowhere(&mp->probe_last, s);
+	/* Three samples alike (two intervals) make the verdict: one pair can
+	 * be a loop caught twice at the same point of its work. */
+	mp->probe_still = still ? mp->probe_still + 1 : 0;
+	bool spins = mp->probe_still >= 2;
 	mp->probe_last = *s;
 	mp->probe_calls = calls;
 	mp->probe_pword = mp->pword;
 	mp->probe_valid = !spins;
+	if (spins)
+		mp->probe_still = 0;
 	if (spins)
 		yield_p(mp, &mp->p->spin_yields);   /* nothing if nobody waits */
 	sfence();

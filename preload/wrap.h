@@ -102,7 +102,7 @@ static inline __attribute__((always_inline)) void mp_fast_bracket_end_blocking(c
  * path again, timed:
  *
  *   uint64_t t0 = mp_prof_begin();
- *   if (t0 && mp_asym && mp_fast_enter_if(MC_ENTER, true)) {
+ *   if (t0 && mp_asym && mp_fast_enter_if(MC_ENTER, &mp_fast_true)) {
  *       MP_PROF_FAST_BRACKET(mp_prof_fast_end, MP_CALL_read, t0);
  *       return real(fd, buf, n);
  *   }

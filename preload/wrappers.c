@@ -61,9 +61,9 @@
 #define MP_FAST_END_BLOCKING mp_fast_bracket_end_blocking
 /* Profiling, the timed fast bracket (wrap.h) under the membarrier
  * protocol; a known-blocking call only while no M waits, as above. */
-#define MP_PROF_FAST_SYSCALL(t0) (t0 && mp_asym && mp_fast_enter_if(MC_ENTER, true))
+#define MP_PROF_FAST_SYSCALL(t0) (t0 && mp_asym && mp_fast_enter_if(MC_ENTER, &mp_fast_true))
 #define MP_PROF_FAST_BLOCKING(t0)                                           \
-	(t0 && mp_asym && !mp_waiters() && mp_fast_enter_if(MC_ENTER_BLOCKING, true))
+	(t0 && mp_asym && !mp_waiters() && mp_fast_enter_if(MC_ENTER_BLOCKING, &mp_fast_true))
 #define MP_PROF_END_SYSCALL mp_prof_fast_end
 #define MP_PROF_END_BLOCKING mp_prof_fast_end_blocking
 #define MP_FAST_CALL(name, args, kind)                                      \

@@ -36,11 +36,16 @@
  * hand-off of a blocking call while Ms wait) that the wrapper tail-calls
  * for anything else.  pass_if is checked by the wrapper, before either.
  */
-#define MP_GENERAL(enter, ret, name, params, args)                          \
+#define MP_GENERAL(enter, kind, ret, name, params, args)                    \
 	static __attribute__((noinline)) ret mp_general_##name params       \
 	{                                                                   \
 		mp_real_##name##_fn real = mp_real_##name();                \
-		MP_BRACKET(enter, MP_CALL_##name);                          \
+		uint64_t t0 = mp_prof_begin();                              \
+		if (MP_PROF_FAST_##kind(t0)) {                              \
+			MP_PROF_FAST_BRACKET(MP_PROF_END_##kind, MP_CALL_##name, t0); \
+			return real args;                                   \
+		}                                                           \
+		MP_BRACKET_AT(enter, MP_CALL_##name, t0);                   \
 		return real args;                                           \
 	}
 
@@ -54,6 +59,13 @@
 #define MP_FAST_MC_BLOCKING MC_ENTER_BLOCKING
 #define MP_FAST_END_SYSCALL mp_fast_bracket_end
 #define MP_FAST_END_BLOCKING mp_fast_bracket_end_blocking
+/* Profiling, the timed fast bracket (wrap.h) under the membarrier
+ * protocol; a known-blocking call only while no M waits, as above. */
+#define MP_PROF_FAST_SYSCALL(t0) (t0 && mp_asym && mp_fast_enter_if(MC_ENTER, &mp_fast_true))
+#define MP_PROF_FAST_BLOCKING(t0)                                           \
+	(t0 && mp_asym && !mp_waiters() && mp_fast_enter_if(MC_ENTER_BLOCKING, &mp_fast_true))
+#define MP_PROF_END_SYSCALL mp_prof_fast_end
+#define MP_PROF_END_BLOCKING mp_prof_fast_end_blocking
 #define MP_FAST_CALL(name, args, kind)                                      \
 	if (MP_FAST_WAITERS_##kind || !mp_fast_enter(MP_FAST_MC_##kind))    \
 		return mp_general_##name args;                              \
@@ -61,7 +73,7 @@
 	return real args
 
 #define MP_WRAPPER(enter, kind, ret, name, params, args, pass_if)           \
-	MP_GENERAL(enter, ret, name, params, args)                          \
+	MP_GENERAL(enter, kind, ret, name, params, args)                    \
 	MP_EXPORT ret name params                                           \
 	{                                                                   \
 		mp_real_##name##_fn real = mp_real_##name();                \
@@ -73,7 +85,7 @@
 /* The object waited for is the first argument, the try's only one. */
 #define MP_FIRST_ARG(a, ...) a
 #define MP_TRY_WRAPPER(ret, name, params, args, pass_if, try)               \
-	MP_GENERAL(mp_enter_blocking, ret, name, params, args)              \
+	MP_GENERAL(mp_enter_blocking, BLOCKING, ret, name, params, args)    \
 	MP_EXPORT ret name params                                           \
 	{                                                                   \
 		mp_real_##name##_fn real = mp_real_##name();                \

@@ -9,15 +9,6 @@
 
 #include "prof/prof.h"
 
-/* One call id's figures in one thread (ticks; written by that thread only). */
-struct mp_prof_callstat {
-	uint64_t count;
-	uint64_t stall, pwait;           /* totals: ticks, ns */
-	uint64_t max_stall, max_pwait;
-	uint64_t long_calls;             /* at least the threshold: each kept with its stack */
-	uint32_t hist[MP_PROF_HIST];     /* stall: [b] counts 2^b <= d < 2^(b+1) ticks */
-};
-
 /* One slice of the trace (trace.json): a call kept by the sampling rule's
  * threshold (blocked or waited at least `min`), or a wait outside calls. */
 struct mp_prof_event {
@@ -34,10 +25,9 @@ struct mp_prof_thread {
 	int tid;
 	char name[16];                   /* comm at the first call and at the end */
 	int busy;                        /* recording: a nested record is dropped */
+	int wait_unknown;                /* fork child: mp_prof_tls.wait_seen is the parent's */
 	uint64_t rng;
-	uint64_t wait_seen;              /* the core's wait total at our last record */
 	uint64_t dropped_nested;
-	uint64_t last_t1;                /* ticks: when its last call returned */
 	uint32_t nevents;
 	uint64_t dropped_events;
 	struct mp_prof_callstat calls[MP_PROF_MAX_CALLS];

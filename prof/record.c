@@ -45,6 +45,7 @@ static __thread struct mp_prof_thread *self __attribute__((tls_model("initial-ex
 /* This thread was refused counters (the table was full): a thread that is
  * dropped is counted once, not at each of its calls. */
 static __thread bool refused __attribute__((tls_model("initial-exec")));
+__thread struct mp_prof_tls mp_prof_tls;
 
 static void *map_zeroed(size_t len)
 {
@@ -66,7 +67,10 @@ int mp_prof_init(const struct mp_prof_options *o)
 	mp_prof.ptracks = map_zeroed(sizeof(struct mp_prof_ptrack) * MP_PROF_PTRACKS);
 	mp_ticks_init();
 	mp_prof.start_ticks = mp_ticks();
-	mp_prof.min_ticks = (uint64_t)((double)o->min_ns * mp_ticks_per_ns_quick());
+	/* The rate is good to about 1e-3 here (5e-4 measured, as much again
+	 * for NTP's slew of CLOCK_MONOTONIC): 2e-3 less, so that every call
+	 * of at least min_ns is at least min_ticks. */
+	mp_prof.min_ticks = (uint64_t)((double)o->min_ns * mp_ticks_per_ns_quick() * 0.998);
 	if (mp_prof.min_ticks == 0)
 		mp_prof.min_ticks = 1;
 	mp_prof.pid = mp_raw_getpid();
@@ -78,6 +82,8 @@ int mp_prof_init(const struct mp_prof_options *o)
 	mp_prof_on = true;
 	return 0;
 }
+
+static int64_t next_gap(struct mp_prof_thread *t);
 
 /* This thread's counters, made at its first call (an mmap: not on any
  * later call).  NULL when MP_PROF_THREADS have been made. */
@@ -104,6 +110,9 @@ static struct mp_prof_thread *thread_block(void)
 	mp_raw_syscall(SYS_prctl, PR_GET_NAME, (long)t->name, 0);
 	atomic_store_explicit(&mp_prof.threads[i], t, memory_order_release);
 	self = t;
+	mp_prof_tls.calls = t->calls;
+	mp_prof_tls.budget = next_gap(t);
+	t->wait_unknown = 1;   /* waits before its first call are not counted */
 	return t;
 }
 
@@ -126,7 +135,8 @@ void mp_prof_fork_child(void)
 		self->dropped_nested = 0;
 		self->nevents = 0;
 		self->dropped_events = 0;
-		self->wait_seen = 0;
+		self->wait_unknown = 1;
+		mp_prof_tls.gate = 0;   /* the next call out of line, which opens it */
 	}
 	/* Only the entries in use: the rest of the table was never touched,
 	 * and a fork child should not fault it in. */
@@ -175,6 +185,30 @@ static uint64_t next_rand(struct mp_prof_thread *t)
 	x ^= x << 17;
 	t->rng = x;
 	return x;
+}
+
+/* -ln(u) for u in (0, 1], to about 1e-9 (no libm): u = 2^e * m with m in
+ * [1, 2), ln m = 2 atanh(s) with s = (m - 1) / (m + 1) < 1/3. */
+static double neg_ln(double u)
+{
+	union { double d; uint64_t b; } x = { .d = u };
+	int e = (int)((x.b >> 52) & 0x7ff) - 1023;
+	x.b = (x.b & ((1ull << 52) - 1)) | (1023ull << 52);
+	double s = (x.d - 1) / (x.d + 1), s2 = s * s, term = s, sum = 0;
+	for (int k = 1; k <= 19; k += 2) {
+		sum += term / k;
+		term *= s2;
+	}
+	return -(e * 0.69314718055994530942 + 2 * sum);
+}
+
+/* The gap to the next point of the thread's stack-sampling process for
+ * short stalls: exponential with mean the threshold (ticks), at least 1. */
+static int64_t next_gap(struct mp_prof_thread *t)
+{
+	double u = (double)((next_rand(t) >> 11) + 1) * 0x1p-53;   /* (0, 1] */
+	double g = (double)mp_prof.min_ticks * neg_ln(u);
+	return g < 1 ? 1 : g > 0x1p62 ? (int64_t)1 << 62 : (int64_t)(g + 0.5);
 }
 
 /* Go's block-profile rule: keep an event of d ticks with probability
@@ -248,7 +282,45 @@ static unsigned log2_bucket(uint64_t d)
 	return b < MP_PROF_HIST ? b : MP_PROF_HIST - 1;
 }
 
-void mp_prof_end(unsigned call, uint64_t t0, uint64_t t1, uint64_t wait0, uint64_t wait1)
+/* Short stalls' stacks: the points of a Poisson process of rate 1 / min
+ * over the thread's short stalls laid end to end (mp_prof_tls.budget:
+ * what is left to the next one).  A call of d < min ticks holds k of them,
+ * k Poisson of mean d / min, and weighs k * min: E = d, whatever the
+ * calls before it.  A long one (d >= min) weighs d, exactly.  Cheaper
+ * than a draw per call (Go's rule, kept for the waits): the inline path
+ * subtracts d from the budget, and only a call that reaches zero, about
+ * one in min / d, comes here. */
+static uint64_t stall_weight(struct mp_prof_thread *t, uint64_t d)
+{
+	uint64_t min = mp_prof.min_ticks;
+	if (d >= min)
+		return d;
+	int64_t b = mp_prof_tls.budget - (int64_t)d;
+	uint64_t k = 0;
+	while (b <= 0) {
+		k++;
+		b += next_gap(t);
+	}
+	mp_prof_tls.budget = b;
+	return k * min;
+}
+
+/* The inline recorder's gate when open: the threshold, bounded so that
+ * its bucket index stays in the histogram. */
+static uint64_t gate_open(void)
+{
+	uint64_t max = (uint64_t)1 << MP_PROF_HIST;
+	return mp_prof.min_ticks < max ? mp_prof.min_ticks : max;
+}
+
+/* The recorder, out of line: either the whole call (stall: mp_prof_end),
+ * or (!stall: mp_prof_wait) only its wait for a P and what came before
+ * it, mp_prof_short having counted the rest.  Always inlined into both,
+ * which are what the wrappers call: backtrace's frames[0] is one of them,
+ * frames[1] the wrapper. */
+static inline __attribute__((always_inline)) void record(bool stall_too, unsigned call,
+                                                          uint64_t t0, uint64_t t1,
+                                                          uint64_t wait0, uint64_t wait1)
 {
 	if (!t0 || call >= mp_prof.opt.ncalls)
 		return;
@@ -261,45 +333,61 @@ void mp_prof_end(unsigned call, uint64_t t0, uint64_t t1, uint64_t wait0, uint64
 		return;
 	}
 	t->busy = 1;
+	mp_prof_tls.gate = 0;   /* the same for a handler's call meeting the inline path */
 	__asm__ volatile("" ::: "memory");
 	uint64_t stall = t1 > t0 ? t1 - t0 : 0, pwait = wait1 > wait0 ? wait1 - wait0 : 0;
 	struct mp_prof_callstat *c = &t->calls[call];
-	c->count++;
-	c->stall += stall;
+	if (stall_too) {
+		c->count++;
+		c->stall += stall;
+		if (stall > c->max_stall)
+			c->max_stall = stall;
+		c->hist[log2_bucket(stall)]++;
+	}
 	c->pwait += pwait;
-	if (stall > c->max_stall)
-		c->max_stall = stall;
 	if (pwait > c->max_pwait)
 		c->max_pwait = pwait;
-	c->hist[log2_bucket(stall)]++;
 	/* Waits outside any call since the last one: a preemption or a yield
 	 * gave the P away and this thread waited for it to come back. */
-	if (t->wait_seen && wait0 > t->wait_seen) {
+	uint64_t seen = mp_prof_tls.wait_seen;
+	if (!t->wait_unknown && wait0 > seen) {
 		struct mp_prof_callstat *pre = &t->calls[MP_PROF_PREEMPTED];
-		uint64_t w = wait0 - t->wait_seen;
+		uint64_t w = wait0 - seen;
 		pre->count++;
 		pre->pwait += w;
 		if (w > pre->max_pwait)
 			pre->max_pwait = w;
 		if (w >= mp_prof.opt.min_ns)
-			add_event(t, MP_PROF_PREEMPTED, t->last_t1, t->last_t1, w);
+			add_event(t, MP_PROF_PREEMPTED, mp_prof_tls.last_t1, mp_prof_tls.last_t1, w);
 	}
-	t->wait_seen = wait1 ? wait1 : 1;
-	t->last_t1 = t1;
-	if (stall >= mp_prof.min_ticks || pwait >= mp_prof.opt.min_ns)
+	t->wait_unknown = 0;
+	mp_prof_tls.wait_seen = wait1;
+	mp_prof_tls.last_t1 = t1;
+	if ((stall_too && stall >= mp_prof.min_ticks) || pwait >= mp_prof.opt.min_ns)
 		add_event(t, call, t0, t1, pwait);
-	uint64_t ws = sampled_weight(t, stall, mp_prof.min_ticks);
+	uint64_t ws = stall_too ? stall_weight(t, stall) : 0;
 	uint64_t wp = sampled_weight(t, pwait, mp_prof.opt.min_ns);
 	if ((ws || wp) && unwind_backtrace) {
 		void *frames[MP_PROF_DEPTH + 2];
 		int n = unwind_backtrace(frames, MP_PROF_DEPTH + 2);
-		/* frames[0] is this function, frames[1] the wrapper: the
-		 * stack starts at the wrapper's caller. */
+		/* frames[0] is mp_prof_end or mp_prof_wait, frames[1] the
+		 * wrapper: the stack starts at the wrapper's caller. */
 		int skip = n > 2 ? 2 : n;
 		stack_add(t->tid, call, (const uintptr_t *)(frames + skip), n - skip, ws, wp);
-		if (stall >= mp_prof.min_ticks)
+		if (stall_too && stall >= mp_prof.min_ticks)
 			c->long_calls++;
 	}
 	__asm__ volatile("" ::: "memory");
 	t->busy = 0;
+	mp_prof_tls.gate = gate_open();
+}
+
+void mp_prof_end(unsigned call, uint64_t t0, uint64_t t1, uint64_t wait0, uint64_t wait1)
+{
+	record(true, call, t0, t1, wait0, wait1);
+}
+
+void mp_prof_wait(unsigned call, uint64_t t0, uint64_t t1, uint64_t wait0, uint64_t wait1)
+{
+	record(false, call, t0, t1, wait0, wait1);
 }

@@ -41,38 +41,76 @@ static uint64_t now_ns(void)
 	return ns < 0 ? 0 : (uint64_t)ns;
 }
 
+/* One (ticks, ns) pair: the clock read between two tick reads, the
+ * narrowest of a few tries (a preemption between the reads makes a wide
+ * one), the ticks the midpoint: good to half the width it returns (with
+ * the TSC and the vDSO's TSC clock, some 40 ns). */
+static uint64_t pair(uint64_t *ticks, uint64_t *ns)
+{
+	uint64_t best = UINT64_MAX;
+	for (int i = 0; i < 5; i++) {
+		uint64_t a = mp_ticks(), n = now_ns(), b = mp_ticks();
+		if (b >= a && b - a < best) {
+			best = b - a;
+			*ticks = a + (b - a) / 2;
+			*ns = n;
+		}
+	}
+	if (best == UINT64_MAX) {   /* the counter went backwards five times */
+		*ticks = mp_ticks();
+		*ns = now_ns();
+		best = 0;
+	}
+	return best;
+}
+
+static uint64_t width0;   /* of the first pair, ticks */
+
 void mp_ticks_init(void)
 {
 	mp_ticks_tsc = tsc_usable();
-	ns0 = now_ns();
-	tick0 = mp_ticks();
+	if (mp_ticks_tsc)
+		width0 = pair(&tick0, &ns0);
+	else
+		tick0 = ns0 = now_ns();
 }
 
-static double rate_after(uint64_t wait_ns)
+/*
+ * The rate from the first pair and one taken now, spinning (never
+ * sleeping) until the two are far enough apart for the rate to be good to
+ * 5e-4: 2000 times their widths (in ns at the rate so far), and at least
+ * 200 us; at most 10 ms.  With the TSC and the vDSO's TSC clock that is
+ * 200 us, spun once, at start (mp_ticks_per_ns_quick); at the end the
+ * first pair is already that far.
+ */
+static double rate_now(void)
 {
 	if (!mp_ticks_tsc)
 		return 1.0;
-	uint64_t ns = now_ns();
-	while (ns < ns0 + wait_ns) {
-		struct timespec ts = { 0, (long)(ns0 + wait_ns - ns) };
-		mp_raw_syscall(SYS_nanosleep, &ts, 0, 0);
-		ns = now_ns();
+	uint64_t t, ns;
+	double rate;
+	for (;;) {
+		uint64_t w = pair(&t, &ns);
+		double span = ns > ns0 ? (double)(ns - ns0) : 0;
+		if (span >= 10000000.0)
+			return t > tick0 ? (double)(t - tick0) / span : 1.0;
+		if (t <= tick0 || span <= 0)
+			continue;
+		rate = (double)(t - tick0) / span;
+		double need = 2000.0 * (double)(w + width0) / rate;
+		if (span >= need && span >= 200000.0)
+			return rate;
 	}
-	uint64_t t = mp_ticks();
-	ns = now_ns();
-	return t > tick0 ? (double)(t - tick0) / (double)(ns - ns0) : 1.0;
 }
 
-/* At least 10 ms between the pairs: the rate to better than 0.1 %. */
 double mp_ticks_per_ns(void)
 {
-	return rate_after(10000000);
+	return rate_now();
 }
 
-/* For a threshold at start: 2 ms, good to about 1 %. */
 double mp_ticks_per_ns_quick(void)
 {
-	return rate_after(2000000);
+	return rate_now();
 }
 
 uint64_t mp_ticks_mono_ns(uint64_t t, double ticks_per_ns)

@@ -1,10 +1,12 @@
 /*
  * ticks.h - the profiler's clock: the CPU's cycle counter where it is
- * constant and never stops (x86_64 constant_tsc + nonstop_tsc: about 7 ns
- * a read, against 20 ns for the vDSO clock), else the vDSO's
+ * constant and never stops (x86_64 constant_tsc + nonstop_tsc: about 9 ns
+ * a read, against 22 ns for the vDSO clock), else the vDSO's
  * CLOCK_MONOTONIC.  Ticks become nanoseconds only when the report is
- * written (mp_ticks_per_ns, calibrated from two clock pairs, at start and
- * at the end), never on the hot path.
+ * written (mp_ticks_per_ns), never on the hot path.  The rate comes from
+ * two (ticks, CLOCK_MONOTONIC) pairs, each the clock read between two
+ * tick reads: the first at init, the second 200 us later (spun, for the
+ * threshold) and again at the end.
  */
 #ifndef MAXPROCS_PROF_TICKS_H
 #define MAXPROCS_PROF_TICKS_H
@@ -32,10 +34,12 @@ static inline uint64_t mp_ticks(void)
 /* Decide the clock (reads /proc/cpuinfo's flags on x86_64) and take the
  * first calibration pair. */
 void mp_ticks_init(void);
-/* Ticks per nanosecond, from the first pair and one taken now (at least
- * 10 ms later: it may sleep for the rest). */
+/* Ticks per nanosecond, from the first pair and one taken now, good to
+ * 5e-4 or better: it spins (never sleeps) until the pairs are at least
+ * 200 us and 2000 pair widths apart (at most 10 ms), so only the first
+ * call after mp_ticks_init waits. */
 double mp_ticks_per_ns(void);
-/* The same after 2 ms, for a threshold at start. */
+/* The same, for the threshold at start. */
 double mp_ticks_per_ns_quick(void);
 /* Ticks t as CLOCK_MONOTONIC nanoseconds: a time base every process of a
  * tree shares (trace.json). */

@@ -77,6 +77,10 @@ struct mp_prof_state {
 	int pid;
 	uint64_t start_ticks;
 	struct mp_prof_stack *stacks;    /* [MP_PROF_STACKS], mmap'd */
+	/* The slots taken, in order (slot + 1; 0: being written): the report
+	 * and a fork child visit these only, not the 2.4 MB table. */
+	_Atomic uint32_t nused;
+	_Atomic uint32_t used[MP_PROF_STACKS];
 	struct mp_prof_ptrack *ptracks;  /* [MP_PROF_PTRACKS], mmap'd; NULL: none */
 	_Atomic(struct mp_prof_thread *) threads[MP_PROF_THREADS];
 	_Atomic uint32_t nthreads;

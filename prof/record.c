@@ -140,9 +140,14 @@ void mp_prof_fork_child(void)
 	}
 	/* Only the entries in use: the rest of the table was never touched,
 	 * and a fork child should not fault it in. */
-	for (unsigned i = 0; i < MP_PROF_STACKS; i++)
-		if (atomic_load_explicit(&mp_prof.stacks[i].hash, memory_order_relaxed))
-			memset(&mp_prof.stacks[i], 0, sizeof mp_prof.stacks[i]);
+	uint32_t nused = atomic_load(&mp_prof.nused);
+	for (uint32_t k = 0; k < nused && k < MP_PROF_STACKS; k++) {
+		uint32_t slot = atomic_load_explicit(&mp_prof.used[k], memory_order_relaxed);
+		if (slot)
+			memset(&mp_prof.stacks[slot - 1], 0, sizeof mp_prof.stacks[0]);
+		atomic_store_explicit(&mp_prof.used[k], 0, memory_order_relaxed);
+	}
+	atomic_store(&mp_prof.nused, 0);
 	atomic_store(&mp_prof.dropped_stacks, 0);
 	atomic_store(&mp_prof.dropped_threads, 0);
 	for (unsigned p = 0; mp_prof.ptracks && p < MP_PROF_PTRACKS; p++)
@@ -242,12 +247,17 @@ static void stack_add(int tid, unsigned call, const uintptr_t *pc, int n, uint64
 {
 	uint64_t h = stack_hash(pc, n, call, tid);
 	for (unsigned probe = 0; probe < 64; probe++) {
-		struct mp_prof_stack *s = &mp_prof.stacks[(h + probe) % MP_PROF_STACKS];
+		uint32_t slot = (uint32_t)((h + probe) % MP_PROF_STACKS);
+		struct mp_prof_stack *s = &mp_prof.stacks[slot];
 		uint64_t cur = atomic_load_explicit(&s->hash, memory_order_acquire);
 		if (cur == 0) {
 			uint64_t zero = 0;
 			if (!atomic_compare_exchange_strong(&s->hash, &zero, 1))
 				continue;
+			/* at most MP_PROF_STACKS slots are ever taken: k fits */
+			uint32_t k = atomic_fetch_add_explicit(&mp_prof.nused, 1, memory_order_relaxed);
+			if (k < MP_PROF_STACKS)
+				atomic_store_explicit(&mp_prof.used[k], slot + 1, memory_order_relaxed);
 			s->call = (uint16_t)call;
 			s->depth = (uint16_t)n;
 			s->tid = tid;

@@ -245,7 +245,12 @@ static void gather_stacks(void)
 	static uint64_t key_of[MP_PROF_STACKS];
 	memset(by_key, 0, sizeof by_key);
 	nrefs = 0;
-	for (unsigned i = 0; i < MP_PROF_STACKS; i++) {
+	uint32_t nused = atomic_load_explicit(&mp_prof.nused, memory_order_acquire);
+	for (uint32_t u = 0; u < nused && u < MP_PROF_STACKS; u++) {
+		uint32_t taken = atomic_load_explicit(&mp_prof.used[u], memory_order_relaxed);
+		if (!taken)
+			continue;   /* being taken right now */
+		unsigned i = taken - 1;
 		const struct mp_prof_stack *s = &mp_prof.stacks[i];
 		entry_next[i] = -1;
 		if (atomic_load_explicit(&s->hash, memory_order_acquire) < 2)

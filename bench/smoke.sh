@@ -8,6 +8,8 @@ launcher=$1 convoy=$2 spin=$3 pool=$4 mcload=$5
 # A sanitized library need not come first in the link map (as itrun does).
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 failures=0
+server=
+trap '[ -n "$server" ] && kill $server 2>/dev/null' EXIT
 
 # check NAME WORKLOAD COMMAND...: runs COMMAND; it must exit 0 and print one
 # line starting "workload=WORKLOAD " with a tput= field.
@@ -40,12 +42,19 @@ done
 if command -v memcached >/dev/null 2>&1; then
 	for how in plain p1; do
 		if [ $how = plain ]; then run=; else run="$launcher -p 1 --"; fi
-		port=$((20000 + $$ % 20000))
-		$run memcached -t 4 -l 127.0.0.1 -p $port -U 0 -u "$(id -un)" &
-		server=$!
+		# A port someone else holds makes memcached exit at once: try
+		# another.
+		for try in 1 2 3 4 5; do
+			port=$((20000 + ($$ * 7 + try * 997) % 20000))
+			$run memcached -t 4 -l 127.0.0.1 -p $port -U 0 -u "$(id -un)" &
+			server=$!
+			sleep 0.2
+			kill -0 $server 2>/dev/null && break
+		done
 		check "mcload, memcached $how" memcached "$mcload" --port $port --conns 2 --seconds 0.1
 		kill $server
 		wait $server 2>/dev/null
+		server=
 	done
 else
 	echo "memcached not installed: only mcload's usage is checked"

@@ -150,15 +150,16 @@ bool mp_preempt_siginfo_is_probe(const siginfo_t *si)
  * The verdict of two probes, 100 us or more apart with no intercepted call
  * between and at least PROBE_RAN_NS of CPU time run: the thread spins if
  * it stayed within 64 bytes of code on the same stack pointer, and
- * nothing it computes with changed: no general register, no vector
- * register, no word around its stack pointer.  A loop that makes progress
- * changes at least its index (a pointer that walks memory, a counter on
- * its stack); so does a bounded spin that counts its tries (Redis's I/O
- * threads: 10^6), which the probe therefore leaves to end by its bound.
+ * nothing it computes with changed — no vector register, no word around
+ * its stack pointer, no general register but one that moves as a count of
+ * tries does (both values below 2^32: Redis's I/O threads count 10^6).  A
+ * loop that makes progress changes more: a pointer that walks memory, an
+ * index and what it computes, a counter on its stack.
  * A thread caught reading the clock in the vDSO is taken to be computing
  * (docs/design.md, "Spin probes").
  */
 #define PROBE_RAN_NS 50000   /* CPU time run between two probes for a verdict */
+#define COUNT_MAX (1ull << 32)   /* a register below it may be a spin's count */
 
 static bool goes_nowhere(const struct mp_probe_sample *a, const struct mp_probe_sample *b)
 {
@@ -171,7 +172,18 @@ static bool goes_nowhere(const struct mp_probe_sample *a, const struct mp_probe_
 		return false;
 	if (a->stack_hash != b->stack_hash)
 		return false;
-	return memcmp(a->regs, b->regs, sizeof a->regs) == 0;
+	/* At most one register moved, and as a count moves: both values small
+	 * integers (a spin that counts its tries, as Redis's and most bounded
+	 * spins do), not an address walking memory. */
+	int moved = -1;
+	for (int i = 0; i < MP_PROBE_REGS; i++) {
+		if (a->regs[i] == b->regs[i])
+			continue;
+		if (moved >= 0 || a->regs[i] >= COUNT_MAX || b->regs[i] >= COUNT_MAX)
+			return false;
+		moved = i;
+	}
+	return true;
 }
 
 void mp_preempt_probe(const struct mp_probe_sample *s)

@@ -216,6 +216,7 @@ struct mp_sched {
 #undef MP_COUNTER_SCHED
 #undef MP_COUNTER
 	_Atomic int preempt_signo;     /* 0: no signal preemption */
+	_Atomic int probes_off;        /* the program handles the preemption signal itself */
 	/* si_value of our preemption signals: a handler tells them from the
 	 * program's own signals of the same number by it. */
 	uintptr_t preempt_cookie;

@@ -216,6 +216,8 @@ static void probe_wake_at(uint64_t t)
 
 static void probe_spinner(struct mon_p *mv, int tid, bool unsafe, uint64_t now)
 {
+	if (atomic_load_explicit(&mp_sched.probes_off, memory_order_relaxed))
+		return;
 	if (mv->probe_base_ns != mv->call_since_ns) {
 		mv->probe_base_ns = mv->call_since_ns;
 		mv->probe_at_ns = now;

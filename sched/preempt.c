@@ -186,6 +186,11 @@ static bool goes_nowhere(const struct mp_probe_sample *a, const struct mp_probe_
 	return true;
 }
 
+void mp_set_probes_off(bool off)
+{
+	atomic_store_explicit(&mp_sched.probes_off, off, relaxed);
+}
+
 void mp_preempt_probe(const struct mp_probe_sample *s)
 {
 	struct mp_m *mp = &mp_self;

@@ -187,6 +187,10 @@ struct mp_probe_sample {
 	int64_t cpu_ns;              /* the thread's CPU clock (-1: unknown) */
 };
 void mp_preempt_probe(const struct mp_probe_sample *s);
+/* The program has a handler of its own on the preemption signal: no
+ * probes then (each of ours pending could swallow one of the program's,
+ * as two pending standard signals merge); slices still preempt. */
+void mp_set_probes_off(bool off);
 
 /* Change the preemption signal (0: none: the monitor revokes instead). */
 void mp_set_preempt_signal(int signo);

@@ -179,6 +179,7 @@ static int install_kernel(int sig, unsigned long flags)
 static void set_prog_locked(const struct mp_ksigaction *a)
 {
 	write_prog(a);
+	mp_set_probes_off(a->handler != (void *)SIG_DFL && a->handler != (void *)SIG_IGN);
 	unsigned long kf = kernel_flags_for(a);
 	if (kf != owned.kflags && install_kernel(owned.signo, kf) == 0)
 		owned.kflags = kf;

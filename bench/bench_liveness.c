@@ -188,8 +188,11 @@ static _Atomic uint64_t signal_at_ns;   /* H's first handler entry this trial */
 static void on_preempt_signal(int sig, siginfo_t *si, void *uc)
 {
 	(void)sig;
-	(void)si;
 	(void)uc;
+	/* A spin probe is not a preemption: H computes, it does not spin,
+	 * and the probe's entry must not stand for the slice's signal. */
+	if (mp_preempt_siginfo_is_probe(si))
+		return;
 	int saved = errno;
 	uint64_t t = now_ns();
 	uint64_t none = 0;

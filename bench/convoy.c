@@ -91,11 +91,7 @@ int main(int argc, char **argv)
 	}
 	pthread_barrier_init(&start, NULL, (unsigned)nthreads + 1);
 	for (uint64_t i = 0; i < nthreads; i++) {
-		int err = pthread_create(&w[i].thread, NULL, run, &w[i]);
-		if (err) {
-			fprintf(stderr, "convoy: pthread_create: %s\n", strerror(err));
-			return 1;
-		}
+		wl_spawn("convoy", &w[i].thread, run, &w[i]);
 	}
 
 	struct wl_usage u;

@@ -227,11 +227,7 @@ int main(int argc, char **argv)
 
 	pthread_barrier_init(&start, NULL, (unsigned)nconns + 1);
 	for (uint64_t i = 0; i < nconns; i++) {
-		int err = pthread_create(&c[i].thread, NULL, run, &c[i]);
-		if (err) {
-			fprintf(stderr, "mcload: pthread_create: %s\n", strerror(err));
-			return 1;
-		}
+		wl_spawn("mcload", &c[i].thread, run, &c[i]);
 	}
 	pthread_barrier_wait(&start);
 	uint64_t t0 = wl_now_ns();

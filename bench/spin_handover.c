@@ -161,13 +161,8 @@ int main(int argc, char **argv)
 	atomic_store(&turn, 0);
 	pthread_barrier_init(&start, NULL, 3);
 	pthread_t a, b;
-	int err = pthread_create(&a, NULL, ping, NULL);
-	if (!err)
-		err = pthread_create(&b, NULL, pong, NULL);
-	if (err) {
-		fprintf(stderr, "spin_handover: pthread_create: %s\n", strerror(err));
-		return 1;
-	}
+	wl_spawn("spin_handover", &a, ping, NULL);
+	wl_spawn("spin_handover", &b, pong, NULL);
 
 	struct wl_usage u;
 	pthread_barrier_wait(&start);

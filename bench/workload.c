@@ -185,3 +185,12 @@ double wl_arg_seconds(const char *opt, const char *s)
 	}
 	return v;
 }
+
+void wl_spawn(const char *who, pthread_t *t, void *(*fn)(void *), void *arg)
+{
+	int err = pthread_create(t, NULL, fn, arg);
+	if (err) {
+		fprintf(stderr, "%s: pthread_create: %s\n", who, strerror(err));
+		exit(1);
+	}
+}

@@ -12,6 +12,7 @@
 #ifndef MAXPROCS_BENCH_WORKLOAD_H
 #define MAXPROCS_BENCH_WORKLOAD_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -49,6 +50,9 @@ void wl_usage_stop(struct wl_usage *u);
 /* " p50_us=.. p99_us=.. p999_us=.." and " vcsw=.. ivcsw=.. cpu_s=.. user_s=.. sys_s=.." */
 void wl_print_pct(FILE *f, const struct wl_hist *h);
 void wl_print_usage(FILE *f, const struct wl_usage *u);
+
+/* Start a thread or exit(1) with a message naming who. */
+void wl_spawn(const char *who, pthread_t *t, void *(*fn)(void *), void *arg);
 
 /* Command-line numbers: the value or exit(2) with a message naming opt. */
 uint64_t wl_arg_u64(const char *opt, const char *s, uint64_t min, uint64_t max);

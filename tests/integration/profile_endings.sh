@@ -5,13 +5,8 @@
 # SIGTERM handler of its own (kept), SIGHUP ignored by its parent (still
 # ignored, no interrupted call), exit and _exit from a thread, and SIGKILL
 # (only what --flush-ms wrote).  Usage: profile_endings.sh ENDINGS_PROG
-set -eu
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0:detect_leaks=0"
-launcher=${MAXPROCS_LAUNCHER:?}
+name=profile-endings; . "$(dirname "$0")/profile_lib.sh"
 prog=${1:?usage: profile_endings.sh PROFILE_ENDINGS}
-dir=$(mktemp -d /tmp/mp-profile-endings-XXXXXX)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
 ulimit -c 0
 signals=--default-signal=INT,QUIT,HUP,TERM
 

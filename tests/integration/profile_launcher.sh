@@ -3,15 +3,8 @@
 # dies of its signal; its profile holds every file, a child process's too;
 # `go tool pprof -top` reads profile.pb.gz (skipped without go); `maxprocs
 # report` prints the summary again.  Usage: profile_launcher.sh STALLS_PROG
-set -eu
-# A sanitized build's library cannot come first in the link map of the
-# programs it is preloaded into (itrun says the same for its runs).
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0:detect_leaks=0"
-launcher=${MAXPROCS_LAUNCHER:?}
+name=profile-launcher; . "$(dirname "$0")/profile_lib.sh"
 prog=${1:?usage: profile_launcher.sh PROFILE_STALLS}
-dir=$(mktemp -d /tmp/mp-profile-launcher-XXXXXX)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # The exit status, and death by a signal, as the program's.
 set +e

@@ -3,15 +3,10 @@
 # instead of losing it silently.  The case seen with nginx: the master
 # runs as root, its workers drop to nobody and cannot create DIR/PID in a
 # directory root made.  Skips (77) unless root with setpriv.
-set -eu
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0:detect_leaks=0"
-launcher=${MAXPROCS_LAUNCHER:?}
+name=profile-lost; . "$(dirname "$0")/profile_lib.sh"
 [ "$(id -u)" = 0 ] || { echo "not root: skipped" >&2; exit 77; }
 command -v setpriv >/dev/null 2>&1 || { echo "setpriv not found: skipped" >&2; exit 77; }
-dir=$(mktemp -d /tmp/mp-profile-lost-XXXXXX)
 chmod 755 "$dir"   # root's: nobody may enter it but not create in it
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
 
 # The child (dash, which keeps stderr open to its end) runs as nobody.
 "$launcher" profile -o "$dir/p" -- sh -c \

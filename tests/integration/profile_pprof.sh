@@ -4,14 +4,9 @@
 # function and the calls, -lines its file:line, -tags the labels thread
 # (the thread's name), tid and pid.  Skipped without go (Debian golang-go).
 # Usage: profile_pprof.sh PROFILE_TREE
-set -eu
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0:detect_leaks=0"
+name=profile-pprof; . "$(dirname "$0")/profile_lib.sh"
 command -v go >/dev/null 2>&1 || { echo "go not found (golang-go): skipped"; exit 77; }
-launcher=${MAXPROCS_LAUNCHER:?}
 prog=${1:?usage: profile_pprof.sh PROFILE_TREE}
-dir=$(mktemp -d /tmp/mp-profile-pprof-XXXXXX)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
 export HOME="${HOME:-$dir}" GOCACHE="${GOCACHE:-$dir/gocache}"
 
 "$launcher" profile -o "$dir/p" -- "$prog" >"$dir/out" 2>/dev/null

@@ -8,14 +8,9 @@
 # file:line in summary.txt.  `maxprocs report` makes the same files from a
 # profile written without the launcher.
 # Usage: profile_tree.sh PROFILE_TREE PROFILE_TREE_SOURCE
-set -eu
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0:detect_leaks=0"
-launcher=${MAXPROCS_LAUNCHER:?}
+name=profile-tree; . "$(dirname "$0")/profile_lib.sh"
 prog=${1:?usage: profile_tree.sh PROFILE_TREE SOURCE}
 src=${2:?usage: profile_tree.sh PROFILE_TREE SOURCE}
-dir=$(mktemp -d /tmp/mp-profile-tree-XXXXXX)
-trap 'rm -rf "$dir"' EXIT
-fail() { echo "FAIL: $*" >&2; exit 1; }
 
 "$launcher" profile -o "$dir/p" -- "$prog" >"$dir/out" 2>"$dir/err" ||
 	fail "maxprocs profile: $(cat "$dir/err")"

@@ -293,7 +293,7 @@ static void mp_preload_profile_init(void)
 	/* A terminating signal the program leaves at SIG_DFL writes the
 	 * profile before the process dies of it (signals.h). */
 	static const int deaths[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
-	r = mp_signals_watch_deaths(deaths, 4, mp_prof_last_words);
+	r = mp_signals_watch_deaths(deaths, (int)(sizeof deaths / sizeof deaths[0]), mp_prof_last_words);
 	if (r < 0) {
 		struct mp_line ln;
 		mp_line_init(&ln);

@@ -336,7 +336,7 @@ static void on_watched_signal(int sig, siginfo_t *si, void *uc)
 	if (last_words && mp_raw_getpid() == mp_sched_pid())
 		last_words(sig);
 	reraise_default(sig, si, (ucontext_t *)uc);
-	errno = saved;
+	errno = saved;   /* the death comes at the return; until then, as if untouched */
 }
 
 static struct watched_sig *watched_of(int sig)
@@ -567,7 +567,7 @@ void mp_signals_thread_stack(uintptr_t lo, size_t size)
 	/* The caller is the thread's start (sp near the top, lo + size):
 	 * above it lie only its callers' frames and glibc's thread
 	 * descriptor, far more than 1 KiB of mapped stack. */
-	stack_hi = lo + size + 1024;
+	stack_hi = size <= UINTPTR_MAX - lo - 1024 ? lo + size + 1024 : 0;   /* unknown if it wraps */
 	mp_m_set_signal_ok(size >= stack_min);
 }
 

@@ -89,7 +89,9 @@ run handler handler TERM
 complete exit
 
 # nohup: SIGHUP ignored before exec stays ignored, and interrupts nothing.
-signals="--default-signal=INT,QUIT,TERM --ignore-signal=HUP" run ignored ignored HUP
+signals="--default-signal=INT,QUIT,TERM --ignore-signal=HUP"
+run ignored ignored HUP
+signals=--default-signal=INT,QUIT,HUP,TERM
 grep -q 'HUP ignored' "$dir/ignored.profiled" || fail "ignored: $(head -1 "$dir/ignored.profiled")"
 grep -q 'nanosleep through SIGHUP: slept' "$dir/ignored.profiled" ||
 	fail "ignored: $(tail -1 "$dir/ignored.profiled")"

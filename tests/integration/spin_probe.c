@@ -118,9 +118,13 @@ static void case_handover(void)
 		        (unsigned long long)st.signal_preempts, (unsigned long long)st.revokes);
 		/* On a machine so loaded that a spinner is left without a CPU
 		 * for milliseconds, the monitor revokes its P instead. */
+		if (it_procs() == 1 && st.spin_yields == 0 && st.revokes > 0) {
+			/* so loaded that the monitor revoked instead: nothing shown */
+			fprintf(stderr, "handover: the machine is too loaded to show the probe: skipped\n");
+			exit(IT_SKIP);
+		}
 		if (it_procs() == 1)
-			it_check(st.spin_yields > 0 || st.revokes > 0,
-			         "the spinners' Ps moved only at slice ends");
+			it_check(st.spin_yields > 0, "the spinners' Ps moved only at slice ends");
 	}
 	printf("handover: %d round trips\n", ROUNDS);
 }
@@ -131,7 +135,9 @@ int main(int argc, char **argv)
 	it_check(argc == 2, "usage: spin_probe compute|handover");
 	if (!strcmp(argv[1], "compute"))
 		case_compute();
-	else
+	else if (!strcmp(argv[1], "handover"))
 		case_handover();
+	else
+		it_fail("unknown case '%s' (compute or handover)", argv[1]);
 	return IT_PASS;
 }

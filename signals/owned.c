@@ -153,11 +153,12 @@ static unsigned long kernel_flags_for(const struct mp_ksigaction *a)
 	return f;
 }
 
-static int install_kernel(int sig, unsigned long flags)
+static int install_handler(int sig, unsigned long flags,
+                           void (*handler)(int, siginfo_t *, void *))
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
-	sa.sa_sigaction = on_owned_signal;
+	sa.sa_sigaction = handler;
 	sa.sa_flags = (int)flags;
 	sigfillset(&sa.sa_mask);
 	if (real_sigaction(sig, &sa, NULL) != 0)
@@ -171,8 +172,15 @@ static int install_kernel(int sig, unsigned long flags)
 	struct mp_ksigaction k;
 	if (mp_raw_syscall6(SYS_rt_sigaction, sig, 0, (long)&k, 8, 0, 0) != 0)
 		return -1;
+	if (!libc_restorer)
+		libc_restorer = k.restorer;   /* what the program's own calls must carry */
 	k.mask = ~0ull & ~(1ull << (MP_SIGSETXID - 1));
 	return mp_raw_syscall6(SYS_rt_sigaction, sig, (long)&k, 0, 8, 0, 0) == 0 ? 0 : -1;
+}
+
+static int install_kernel(int sig, unsigned long flags)
+{
+	return install_handler(sig, flags, on_owned_signal);
 }
 
 /* Under the lock, with signals blocked. */
@@ -360,13 +368,7 @@ bool mp_signals_owned(int sig)
  * about to kill us need not fail). */
 static int install_watch(const struct watched_sig *w)
 {
-	struct mp_ksigaction k = {
-		.handler = (void *)on_watched_signal,
-		.flags = SA_SIGINFO | SA_RESTART | SA_RESTORER,
-		.restorer = libc_restorer,
-		.mask = ~0ull & ~(1ull << (MP_SIGSETXID - 1)),
-	};
-	return (int)mp_raw_syscall6(SYS_rt_sigaction, w->signo, (long)&k, 0, 8, 0, 0);
+	return install_handler(w->signo, SA_SIGINFO | SA_RESTART, on_watched_signal) == 0 ? 0 : -EINVAL;
 }
 
 /* The program's sigaction on a watched signal (kernel form).  0 or -errno. */
@@ -402,20 +404,20 @@ int mp_signals_watch_deaths(const int *sigs, int n, mp_last_words_fn fn)
 {
 	if (n > MAX_WATCHED || !real_sigaction)
 		return -EINVAL;
-	if (!libc_restorer) {
-		/* No preemption signal to have learnt it from: libc's
-		 * sigaction puts its restorer in a harmless SIG_DFL. */
-		struct sigaction dfl;
-		struct mp_ksigaction k;
-		memset(&dfl, 0, sizeof dfl);
-		dfl.sa_handler = SIG_DFL;
-		if (real_sigaction(SIGURG, NULL, &dfl) == 0 && dfl.sa_handler == SIG_DFL &&
-		    real_sigaction(SIGURG, &dfl, NULL) == 0 &&
-		    mp_raw_syscall6(SYS_rt_sigaction, SIGURG, 0, (long)&k, 8, 0, 0) == 0)
-			libc_restorer = k.restorer;
-		if (!libc_restorer)
-			return -ENOSYS;
+	if (!libc_restorer && n > 0) {
+		/* No preemption signal to have learnt libc's restorer from:
+		 * install through libc once, signals blocked, and put back
+		 * what was there. */
+		struct mp_ksigaction cur;
+		uint64_t saved;
+		mp_raw_block_signals(&saved);
+		if (mp_raw_syscall6(SYS_rt_sigaction, sigs[0], 0, (long)&cur, 8, 0, 0) == 0 &&
+		    install_handler(sigs[0], SA_SIGINFO | SA_RESTART, on_watched_signal) == 0)
+			mp_raw_syscall6(SYS_rt_sigaction, sigs[0], (long)&cur, 0, 8, 0, 0);
+		mp_raw_sigmask_set(&saved);
 	}
+	if (!libc_restorer)
+		return -ENOSYS;
 	last_words = fn;
 	for (int i = 0; i < n; i++) {
 		if (watched_of(sigs[i]))

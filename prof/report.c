@@ -746,15 +746,15 @@ static int write_files(const char *why)
 	return 0;
 }
 
-int mp_prof_write(const char *why)
+/* The last write, waiting at most wait_ms for a flush under way. */
+static int write_last(const char *why, int wait_ms)
 {
 	if (!mp_prof_on || atomic_load(&ended))
 		return 0;
 	int expect = 0;
-	/* A flush under way takes a few ms; wait for it at most 5 s. */
 	for (int i = 0; !atomic_compare_exchange_strong(&writing, &expect, 1); i++) {
 		expect = 0;
-		if (i >= 5000)
+		if (i >= wait_ms)
 			return -EBUSY;
 		pause_ms(1);
 	}
@@ -763,6 +763,12 @@ int mp_prof_write(const char *why)
 		r = write_files(why);
 	atomic_store(&writing, 0);
 	return r;
+}
+
+/* A flush under way takes a few ms; wait for it at most 5 s. */
+int mp_prof_write(const char *why)
+{
+	return write_last(why, 5000);
 }
 
 int mp_prof_flush(void)
@@ -835,7 +841,8 @@ void mp_prof_last_words(int sig)
 			return;
 	}
 	/* No monitor, or it could not finish (it may wait on a lock this very
-	 * thread holds): write here.  Does nothing if its write began. */
-	atomic_store(&words_why, NULL);
-	mp_prof_write(why);
+	 * thread holds): write here.  Does nothing if its write began; after
+	 * the 5 s above, no second wait for a flush that holds the files. */
+	bool waited = atomic_exchange(&words_why, NULL) == NULL;
+	write_last(why, waited ? 0 : 5000);
 }

@@ -70,7 +70,7 @@ int mp_prof_init(const struct mp_prof_options *o)
 	/* The rate is good to about 1e-3 here (5e-4 measured, as much again
 	 * for NTP's slew of CLOCK_MONOTONIC): 2e-3 less, so that every call
 	 * of at least min_ns is at least min_ticks. */
-	mp_prof.min_ticks = (uint64_t)((double)o->min_ns * mp_ticks_per_ns_quick() * 0.998);
+	mp_prof.min_ticks = (uint64_t)((double)o->min_ns * mp_ticks_per_ns() * 0.998);
 	if (mp_prof.min_ticks == 0)
 		mp_prof.min_ticks = 1;
 	mp_prof.pid = mp_raw_getpid();

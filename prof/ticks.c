@@ -80,7 +80,7 @@ void mp_ticks_init(void)
  * sleeping) until the two are far enough apart for the rate to be good to
  * 5e-4: 2000 times their widths (in ns at the rate so far), and at least
  * 200 us; at most 10 ms.  With the TSC and the vDSO's TSC clock that is
- * 200 us, spun once, at start (mp_ticks_per_ns_quick); at the end the
+ * 200 us, spun once, at start (mp_ticks_per_ns); at the end the
  * first pair is already that far.
  */
 static double rate_now(void)
@@ -108,10 +108,7 @@ double mp_ticks_per_ns(void)
 	return rate_now();
 }
 
-double mp_ticks_per_ns_quick(void)
-{
-	return rate_now();
-}
+
 
 uint64_t mp_ticks_mono_ns(uint64_t t, double ticks_per_ns)
 {

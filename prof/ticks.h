@@ -39,8 +39,6 @@ void mp_ticks_init(void);
  * 200 us and 2000 pair widths apart (at most 10 ms), so only the first
  * call after mp_ticks_init waits. */
 double mp_ticks_per_ns(void);
-/* The same, for the threshold at start. */
-double mp_ticks_per_ns_quick(void);
 /* Ticks t as CLOCK_MONOTONIC nanoseconds: a time base every process of a
  * tree shares (trace.json). */
 uint64_t mp_ticks_mono_ns(uint64_t t, double ticks_per_ns);

@@ -39,9 +39,12 @@ static void *feeder(void *arg)
 	return NULL;
 }
 
+static volatile int target_running;
+
 static void *target(void *arg)
 {
 	(void)arg;
+	target_running = 1;
 	while (handled < 20)
 		it_spin(1000);
 	return NULL;
@@ -58,6 +61,12 @@ static void case_blocking_handler(void)
 	it_create(&b, it_spinner, NULL);
 	it_create(&t, target, NULL);
 	it_create(&f, feeder, NULL);
+	/* Not before the target runs its own code: a handler that blocks
+	 * while thread start-up holds a lock (ASan's allocator takes one
+	 * there) would deadlock the feeder's start-up on it, with or
+	 * without the library. */
+	while (!target_running)
+		it_burn_cpu(0.0001);
 	for (int i = 0; i < 20; i++) {
 		/* One at a time: two pending SIGUSR1 would merge into one. */
 		pthread_kill(t, SIGUSR1);

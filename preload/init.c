@@ -203,6 +203,8 @@ static void mp_debug_config(const struct mp_cpus_info *cpus)
 	}
 	mp_line_str(&ln, " slice=");
 	mp_line_u64(&ln, mp_config.slice_ns / 1000);
+	mp_line_str(&ln, "us spin=");
+	mp_line_u64(&ln, mp_config.spin_ns / 1000);
 	mp_line_str(&ln, "us schedtrace=");
 	mp_line_u64(&ln, mp_config.schedtrace_ms);
 	mp_line_str(&ln, "ms preempt-signal=");
@@ -346,6 +348,7 @@ __attribute__((constructor(101))) static void mp_preload_init(void)
 	memset(&opt, 0, sizeof(opt));
 	opt.nprocs = mp_config.nprocs;
 	opt.slice_ns = mp_config.slice_ns;
+	opt.spin_ns = mp_config.spin_ns;
 	opt.schedtrace_ms = mp_config.schedtrace_ms;
 	opt.trace = mp_trace_stderr;
 	opt.monitor_leaves = true;

@@ -142,6 +142,7 @@ struct mp_mslot {
 	bool in_use, queued;     /* under sched.lock */
 	bool sig_unsafe;         /* the M's, copied to each P it is given */
 	uint64_t nextword;       /* the word the hander stored in nextp */
+	_Atomic uint32_t spinning; /* 1: spinning on park, needs no futex wake (spinwait.c) */
 	_Atomic int revoked;     /* the monitor took our P while we were blocked */
 	_Atomic int64_t revoke_cpu_ns; /* our CPU clock when it did */
 	int revoke_slot;         /* monitor's record watching us; under sched.lock */
@@ -222,6 +223,7 @@ struct mp_sched {
 	uintptr_t preempt_cookie;
 	uint32_t pidle[MP_MAXPROCS];   /* idle stack of P ids; under lock */
 	int32_t qhead, qtail;          /* FIFO of parked M slots (-1: empty); under lock */
+	_Atomic int32_t spinner;       /* the M slot spinning for a P (-1: none; spinwait.c) */
 	struct mp_revoked revoked[MP_MAXPROCS]; /* under lock */
 	_Atomic uint32_t nrevoked;     /* slots in use; written under lock */
 
@@ -278,6 +280,8 @@ void mslot_free_locked(int32_t slot);
 void wire(struct mp_m *mp, struct mp_p *pp, uint64_t w);
 void notice_revoked_locked(struct mp_m *mp);
 void park_locked(struct mp_m *mp);
+/* spinwait.c */
+void spin_for_p(struct mp_m *mp, struct mp_mslot *ms);
 void release_locked(struct mp_m *mp);
 /* preempt.c, monitor.c, life.c */
 bool mp_revoke(struct mp_p *pp, uint64_t w, int64_t cpu_ns);

@@ -114,8 +114,11 @@ void mp_p_put_prefer_locked(struct mp_p *pp, int prefer_tid)
 		mw->nextword = p_assign_locked(pp, slot);   /* release: publishes waking */
 		mw->nextp = (int32_t)pp->id;
 		count(&pp->handoffs);
-		atomic_store_explicit(&mw->park, 1, release);  /* pairs with park_locked's acquire */
-		if (slot != mp_self.slot || !mp_self.attached)
+		/* seq_cst: pairs with park_locked's acquire, and with a spinning
+		 * waiter's store of spinning then load of park (spinwait.c):
+		 * one that still spins needs no futex wake. */
+		atomic_store(&mw->park, 1);
+		if ((slot != mp_self.slot || !mp_self.attached) && !atomic_load(&mw->spinning))
 			mp_sched_futex_wake(&mw->park);
 		return;
 	}
@@ -203,6 +206,7 @@ void table_reset(uint32_t n)
 	}
 	atomic_store(&mp_sched.npidle, n);
 	mp_sched.qhead = mp_sched.qtail = -1;
+	atomic_store(&mp_sched.spinner, -1);
 	/* Every M slot free: the ones ever used are cleared, the rest have
 	 * never been touched (a fresh slot comes from the high-water mark, so
 	 * the table's pages are faulted in only as threads appear). */

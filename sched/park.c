@@ -96,6 +96,7 @@ void park_locked(struct mp_m *mp)
 	atomic_store_explicit(&ms->park, 0, relaxed);
 	ms->nextp = -1;
 	waitq_push_locked(mp->slot);   /* nwaiting++ seq_cst: pairs with enter_blocking's load */
+	bool head = mp_sched.qhead == mp->slot;
 	if (!mp_asym)
 		steal_blocking_locked();
 	bool wake_monitor = atomic_load(&mp_sched.mon_sleeping);
@@ -109,6 +110,8 @@ void park_locked(struct mp_m *mp)
 	/* acquire: pairs with the hander's release of park, so nextp and
 	 * nextword, written before it under the lock, are seen here. */
 	uint64_t parked_at = mp_sched.opt.count_waits ? mp_now_ns() : 0;   /* vDSO */
+	if (head)
+		spin_for_p(mp, ms);
 	while (atomic_load_explicit(&ms->park, acquire) == 0)
 		mp_sched_futex_wait(&ms->park, 0);
 	if (parked_at) {

@@ -50,6 +50,8 @@ struct mp_options {
 	                             (mp_m_wait_ns): two clock reads per park */
 	uint64_t slice_ns;        /* preemption slice; 0 = MP_SLICE_DEFAULT_NS */
 	int preempt_signo;        /* signal sent to preempt a holder; 0 = none */
+	uint64_t spin_ns;         /* the head waiter spins for a P up to this long
+	                             while a holder is in a call (spinwait.c); 0 = never */
 	/* Called under the scheduler's lock whenever a P changes hands: p's
 	 * holder is now the thread tid (0: nobody, the P is idle or stopped).
 	 * The profiler draws its per-P tracks from it.  Must take no lock and

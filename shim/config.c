@@ -106,6 +106,11 @@ int mp_config_parse(struct mp_config *cfg, const struct mp_env *env,
 	                  MP_SLICE_DEFAULT_US, warn, ctx, &bad, &v))
 		cfg->slice_ns = v * 1000;
 
+	cfg->spin_ns = MP_SPIN_DEFAULT_US * 1000;
+	if (mp_config_one(&mp_setting_spin_us, env->spin_us,
+	                  MP_SPIN_DEFAULT_US, warn, ctx, &bad, &v))
+		cfg->spin_ns = v * 1000;
+
 	cfg->debug = false;
 	if (mp_config_one(&mp_setting_debug, env->debug, 0, warn, ctx, &bad,
 	                  &v))

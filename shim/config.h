@@ -48,6 +48,7 @@
 #define MP_SLICE_MIN_US ((uint64_t)mp_slice_us_lo)
 #define MP_SLICE_MAX_US ((uint64_t)mp_slice_us_hi)
 #define MP_SLICE_DEFAULT_US 10000ull      /* 10 ms, Go's forcePreemptNS */
+#define MP_SPIN_DEFAULT_US 50ull          /* the spinning waiter's limit (sched/spinwait.c) */
 #define MP_PREEMPT_SIGNAL_AUTO 0          /* mp_config.preempt_signal values */
 #define MP_PREEMPT_SIGNAL_OFF (-1)
 #define MP_PREEMPT_SIGNAL_MIN mp_preempt_signal_lo   /* glibc's SIGRTMIN */
@@ -65,6 +66,7 @@ struct mp_config {
 	bool nprocs_from_env;     /* false: the CPU default was used */
 	uint64_t schedtrace_ms;   /* 0 = off */
 	uint64_t slice_ns;
+	uint64_t spin_ns;         /* 0: the first waiter never spins */
 	bool debug;
 	int preempt_signal;       /* MP_PREEMPT_SIGNAL_AUTO, _OFF or a number */
 	int sync;                 /* MP_CONFIG_SYNC_*: the values of enum mp_sync */

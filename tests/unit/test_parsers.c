@@ -90,11 +90,14 @@ Test(config, unset_gives_defaults_silently)
 	cr_assert(!cfg.nprocs_from_env);
 	cr_assert_eq(cfg.schedtrace_ms, 0);
 	cr_assert_eq(cfg.slice_ns, MP_SLICE_DEFAULT_US * 1000);
+	cr_assert_eq(cfg.spin_ns, MP_SPIN_DEFAULT_US * 1000);
 	cr_assert(!cfg.debug);
 	cr_assert_eq(cfg.preempt_signal, MP_PREEMPT_SIGNAL_AUTO);
 
 	/* Empty is unset. */
-	env = (struct mp_env){ "", "", "", "", "", "", "", "", "" };
+	env = (struct mp_env){ .procs = "", .schedtrace = "", .slice_us = "", .spin_us = "", .debug = "",
+	                       .preempt_signal = "", .sync = "", .profile = "", .profile_min_us = "",
+	                       .profile_flush_ms = "" };
 	cr_assert_eq(parse(&cfg, &env, 3, &w), 0);
 	cr_assert_eq(w.n, 0);
 	cr_assert_eq(cfg.nprocs, 3);
@@ -116,7 +119,9 @@ Test(config, default_nprocs_is_clamped)
 
 Test(config, accepts_every_setting)
 {
-	struct mp_env env = { "1024", "3600000", "100", "1", "34", "cas", "/tmp/p", "60000000", "3600000" };
+	struct mp_env env = { .procs = "1024", .schedtrace = "3600000", .slice_us = "100", .spin_us = "1000",
+	                       .debug = "1", .preempt_signal = "34", .sync = "cas", .profile = "/tmp/p",
+	                       .profile_min_us = "60000000", .profile_flush_ms = "3600000" };
 	struct mp_config cfg;
 	struct warnings w;
 
@@ -132,12 +137,16 @@ Test(config, accepts_every_setting)
 	cr_assert(cfg.profile_dir && strcmp(cfg.profile_dir, "/tmp/p") == 0);
 	cr_assert_eq(cfg.profile_min_ns, 60000000ull * 1000);
 	cr_assert_eq(cfg.profile_flush_ms, 3600000);
+	cr_assert_eq(cfg.spin_ns, 1000000);
 
-	env = (struct mp_env){ "1", "0", "10000000", "0", "64", "membarrier", "", "1", "0" };
+	env = (struct mp_env){ .procs = "1", .schedtrace = "0", .slice_us = "10000000", .spin_us = "0",
+	                       .debug = "0", .preempt_signal = "64", .sync = "membarrier", .profile = "",
+	                       .profile_min_us = "1", .profile_flush_ms = "0" };
 	cr_assert_eq(parse(&cfg, &env, 2, &w), 0);
 	cr_assert_eq(cfg.nprocs, 1);
 	cr_assert_eq(cfg.schedtrace_ms, 0);
 	cr_assert_eq(cfg.slice_ns, 10000000ull * 1000);
+	cr_assert_eq(cfg.spin_ns, 0);
 	cr_assert(!cfg.debug);
 	cr_assert_eq(cfg.preempt_signal, 64);
 	cr_assert_eq(cfg.sync, MP_CONFIG_SYNC_MEMBARRIER);
@@ -211,14 +220,16 @@ Test(config, rejects_bad_values)
 
 Test(config, counts_each_bad_variable_once)
 {
-	struct mp_env env = { "0", "x", "1", "2", "1", "1", "", "0", "3600001" };
+	struct mp_env env = { .procs = "0", .schedtrace = "x", .slice_us = "1", .spin_us = "1001", .debug = "2",
+	                       .preempt_signal = "1", .sync = "1", .profile = "", .profile_min_us = "0",
+	                       .profile_flush_ms = "3600001" };
 	struct mp_config cfg;
 	struct warnings w;
 
-	cr_assert_eq(parse(&cfg, &env, 2, &w), 8);
-	cr_assert_eq(w.n, 8);
+	cr_assert_eq(parse(&cfg, &env, 2, &w), 9);
+	cr_assert_eq(w.n, 9);
 	/* A NULL warn function is allowed. */
-	cr_assert_eq(mp_config_parse(&cfg, &env, 2, NULL, NULL), 8);
+	cr_assert_eq(mp_config_parse(&cfg, &env, 2, NULL, NULL), 9);
 }
 
 Test(config, warning_quotes_unprintable_bytes)

@@ -105,13 +105,15 @@ void park_locked(struct mp_m *mp)
 	mp_unlock(&mp_sched.lock);
 	if (mp_asym)
 		steal_blocking();   /* claims: never under the lock (claim.c) */
-	if (wake_monitor)
-		mp_monitor_wake();
 	/* acquire: pairs with the hander's release of park, so nextp and
 	 * nextword, written before it under the lock, are seen here. */
 	uint64_t parked_at = mp_sched.opt.count_waits ? mp_now_ns() : 0;   /* vDSO */
+	/* The spinner wakes the monitor only if it gives up: a P it gets
+	 * within its spin costs no monitor wake-up and pass. */
 	if (head)
 		spin_for_p(mp, ms);
+	if (wake_monitor && !atomic_load(&ms->park))
+		mp_monitor_wake();
 	while (atomic_load_explicit(&ms->park, acquire) == 0)
 		mp_sched_futex_wait(&ms->park, 0);
 	if (parked_at) {

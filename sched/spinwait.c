@@ -28,15 +28,14 @@
 
 #define relaxed memory_order_relaxed
 
-/* A holder whose CPU clock has not moved over this much of our spinning,
- * in the same call, is not on a CPU: asleep in the kernel (or runnable and
+/* A holder whose CPU clock reads the same at two looks in a row, in the
+ * same call, is not on a CPU: asleep in the kernel (or runnable and
  * descheduled): its P is taken.  The clock of a thread on a CPU moves
- * between any two reads (the kernel brings it up to date), so a call that
- * computes in the kernel, or returns, keeps its P. */
-#define ASLEEP_AFTER_NS 2000ull
+ * between any two reads (the kernel brings it up to date, in ns), so a
+ * call that computes in the kernel, or returns, keeps its P. */
 /* How often the spinner looks at the Ps (each look reads up to
  * MAX_WATCHED CPU clocks, a system call each). */
-#define LOOK_EVERY_NS 1000ull
+#define LOOK_EVERY_NS 500ull
 #define MAX_WATCHED 16
 /* Holders that make no call for this long (all running user code) end the
  * spin: the time a request/response partner takes from waking us to its
@@ -48,7 +47,6 @@ struct watched {
 	uint64_t w, call;        /* the word and call word it was last seen with */
 	int tid;
 	int64_t cpu_ns;          /* its CPU clock then (-1: not read: not in a call) */
-	uint64_t since_ns;       /* when it was first seen with these */
 };
 
 /* Take pp, seen as w with its holder in call `call`, and hand it to the
@@ -75,7 +73,7 @@ static bool take_asleep(struct mp_p *pp, uint64_t w, uint64_t call)
  * calls will not change hands soon, and a spinner beside it is one thread
  * beyond the cap.  Takes the P of a holder asleep in a call.
  */
-static bool look(struct watched *wl, int *nw, uint64_t now)
+static bool look(struct watched *wl, int *nw)
 {
 	uint32_t len = atomic_load(&mp_sched.ptable_len);
 	uint32_t nprocs = atomic_load_explicit(&mp_sched.nprocs, relaxed);
@@ -107,14 +105,10 @@ static bool look(struct watched *wl, int *nw, uint64_t now)
 			cpu = mp_raw_clock_ns(mp_thread_cpuclock(tid));
 			if (cpu < 0)
 				continue;   /* no CPU clock: the monitor's retake, as before */
-			if (same && cpu == old->cpu_ns && now - old->since_ns >= ASLEEP_AFTER_NS &&
-			    take_asleep(pp, w, call))
+			if (same && cpu == old->cpu_ns && take_asleep(pp, w, call))
 				continue;
 		}
-		if (same && cpu == old->cpu_ns)
-			next[n++] = *old;
-		else
-			next[n++] = (struct watched){ pp, w, call, tid, cpu, now };
+		next[n++] = (struct watched){ pp, w, call, tid, cpu };
 	}
 	for (int k = 0; k < n; k++)
 		wl[k] = next[k];
@@ -143,7 +137,7 @@ void spin_for_p(struct mp_m *mp, struct mp_mslot *ms)
 	int nw = 0;
 	while (!atomic_load(&ms->park) && now - start < limit) {
 		if (now >= next_look) {
-			if (look(wl, &nw, now))
+			if (look(wl, &nw))
 				active_at = now;
 			else if (now - active_at >= QUIET_NS)
 				break;

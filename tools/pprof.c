@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include "profile.pb-c.h"
@@ -242,22 +243,34 @@ static void add_process(struct builder *b, size_t p, const struct mp_raw *r)
 	}
 }
 
+/* Written as PATH.tmp and renamed, like the library's files: a reader (or
+ * a crash) never sees half a profile under the real name. */
 static int gzip_write(const char *path, const uint8_t *buf, size_t len)
 {
-	gzFile gz = gzopen(path, "wb9");
+	char tmp[4096];
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
+		return -ENAMETOOLONG;
+	gzFile gz = gzopen(tmp, "wb9");
 	if (!gz)
 		return errno ? -errno : -ENOMEM;
 	size_t done = 0;
+	int r = 0;
 	while (done < len) {
 		unsigned chunk = len - done > (1u << 30) ? 1u << 30 : (unsigned)(len - done);
 		int n = gzwrite(gz, buf + done, chunk);
 		if (n <= 0) {
-			gzclose(gz);
-			return -EIO;
+			r = -EIO;
+			break;
 		}
 		done += (size_t)n;
 	}
-	return gzclose(gz) == Z_OK ? 0 : -EIO;
+	if (gzclose(gz) != Z_OK && r == 0)
+		r = -EIO;
+	if (r == 0 && rename(tmp, path) != 0)
+		r = -errno;
+	if (r != 0)
+		unlink(tmp);
+	return r;
 }
 
 static void builder_free(struct builder *b)

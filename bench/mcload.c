@@ -173,6 +173,7 @@ int main(int argc, char **argv)
 	uint64_t nconns = 8;
 	double seconds = 2;
 	int opt;
+	bool bad = false;
 	while ((opt = getopt_long(argc, argv, "p:c:d:", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'h':
@@ -194,11 +195,11 @@ int main(int argc, char **argv)
 			value_len = wl_arg_u64("--value", optarg, 1, 1000000);
 			break;
 		default:
-			port = 0;
+			bad = true;   /* getopt named it; after the loop, so a later --port cannot hide it */
 			break;
 		}
 	}
-	if (!port) {
+	if (!port || bad) {
 		fprintf(stderr, "usage: mcload --port P [--host A] [--conns C] [--seconds D] [--keys K] [--value V]\n");
 		return 2;
 	}

@@ -48,7 +48,7 @@
 #define MP_SLICE_MIN_US ((uint64_t)mp_slice_us_lo)
 #define MP_SLICE_MAX_US ((uint64_t)mp_slice_us_hi)
 #define MP_SLICE_DEFAULT_US 10000ull      /* 10 ms, Go's forcePreemptNS */
-#define MP_SPIN_DEFAULT_US 50ull          /* the spinning waiter's limit (sched/spinwait.c) */
+#define MP_SPIN_DEFAULT_US 10ull          /* the spinning waiter's limit (sched/spinwait.c) */
 #define MP_PREEMPT_SIGNAL_AUTO 0          /* mp_config.preempt_signal values */
 #define MP_PREEMPT_SIGNAL_OFF (-1)
 #define MP_PREEMPT_SIGNAL_MIN mp_preempt_signal_lo   /* glibc's SIGRTMIN */

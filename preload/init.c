@@ -348,6 +348,10 @@ __attribute__((constructor(101))) static void mp_preload_init(void)
 	memset(&opt, 0, sizeof(opt));
 	opt.nprocs = mp_config.nprocs;
 	opt.slice_ns = mp_config.slice_ns;
+	/* On one CPU a spinning waiter only keeps the holder it waits for
+	 * off that CPU (Go's Ms spin only with more than one CPU). */
+	if (mp_config.spin_ns && (cpus.affinity ? cpus.affinity : mp_cpus_affinity()) < 2)
+		mp_config.spin_ns = 0;
 	opt.spin_ns = mp_config.spin_ns;
 	opt.schedtrace_ms = mp_config.schedtrace_ms;
 	opt.trace = mp_trace_stderr;

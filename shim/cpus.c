@@ -9,7 +9,7 @@
 
 /* CPUs in our affinity mask; 1 if it cannot be read.  The raw call returns
  * the mask size the kernel wrote; bits past it are zero. */
-static uint32_t mp_cpus_affinity(void)
+uint32_t mp_cpus_affinity(void)
 {
 	unsigned long mask[1024 / sizeof(unsigned long)];   /* 8192 CPUs */
 	long r = mp_raw_syscall(SYS_sched_getaffinity, 0, sizeof(mask), mask);

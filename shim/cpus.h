@@ -33,6 +33,8 @@ struct mp_cpus_info {
 };
 
 uint32_t mp_cpus_default(struct mp_cpus_info *info);  /* info may be NULL */
+/* CPUs in this thread's affinity mask (one system call; 1 if it fails). */
+uint32_t mp_cpus_affinity(void);
 
 /* Pure helpers, exposed for the unit tests. */
 

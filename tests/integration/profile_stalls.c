@@ -237,17 +237,22 @@ static void check_stalls(const char *dir)
 	 * (checked with python3 when there is one). */
 	snprintf(path, sizeof path, "%s/trace.json", dir);
 	slurp(path);
-	const struct { const char *slice; int n; } slices[] = {
-		{ "\"name\":\"read\"}", READS },
-		{ "\"name\":\"nanosleep\"}", READS + SLEEPS },
-		{ "\"name\":\"pthread_cond_timedwait\"}", WAITS },
+	/* Every sleep and timed wait blocks its 10-20 ms; a read blocks until
+	 * the next feed, unless the reader came late (waiting for a P, or
+	 * descheduled on a loaded machine) and found the byte there: then it
+	 * blocked less than the threshold and has no slice, rightly.  Most
+	 * reads block. */
+	const struct { const char *slice; int min, max; } slices[] = {
+		{ "\"name\":\"read\"}", READS / 2, READS },
+		{ "\"name\":\"nanosleep\"}", READS + SLEEPS, READS + SLEEPS },
+		{ "\"name\":\"pthread_cond_timedwait\"}", WAITS, WAITS },
 	};
 	for (size_t i = 0; i < sizeof slices / sizeof slices[0]; i++) {
 		int n = 0;
 		for (const char *q = text; (q = strstr(q, slices[i].slice)) != NULL; q++)
 			n++;
-		it_check(n == slices[i].n, "trace.json has %d slices %s, expected %d", n, slices[i].slice,
-		         slices[i].n);
+		it_check(n >= slices[i].min && n <= slices[i].max, "trace.json has %d slices %s, expected %d..%d",
+		         n, slices[i].slice, slices[i].min, slices[i].max);
 	}
 	it_check(strstr(text, "\"thread_name\""), "trace.json names no thread");
 	char cmd[4600];

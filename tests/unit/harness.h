@@ -120,9 +120,18 @@ static inline enum mp_sync test_sync(void)
 	return s && strcmp(s, "cas") == 0 ? MP_SYNC_CAS : MP_SYNC_AUTO;
 }
 
+/* MP_TEST_SPIN_US: the spinning waiter's limit (sched/spinwait.c), off by
+ * default so that the tests see the queue's plain behaviour; the *_spin
+ * variants turn it on. */
+static inline uint64_t test_spin_ns(void)
+{
+	const char *s = getenv("MP_TEST_SPIN_US");
+	return s ? strtoull(s, NULL, 10) * 1000 : 0;
+}
+
 static inline void sched_up_monitor(uint32_t n, bool monitor)
 {
-	struct mp_options opt = { .nprocs = n, .sync = test_sync() };
+	struct mp_options opt = { .nprocs = n, .sync = test_sync(), .spin_ns = test_spin_ns() };
 	int rc = mp_sched_init(&opt);
 	cr_assert_eq(rc, 0, "mp_sched_init(nprocs=%u) = %d", n, rc);
 	if (monitor) {

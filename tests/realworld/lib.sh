@@ -21,10 +21,17 @@
 #   rw_server OUT PROG ARGS...  start a server in the background as the mode
 #                         says (so that $rw_pid is the server's PID, as $!
 #                         would be), remembered for cleanup
-#   rw_wait_port PORT     wait until 127.0.0.1:PORT accepts
+#   rw_start OUT FN       pick a free port, call FN OUT PORT (which starts
+#                         the server with rw_server) and wait until the server
+#                         accepts on 127.0.0.1:PORT; a server that dies at
+#                         once (the port was taken) is retried on another
+#                         port; the port is left in $rw_port
 #   rw_stop PID SIG [S]   send SIG, wait at most S s (10) for PID to end
 #                         (a hang otherwise); its wait status in $rw_status
-#   rw_proc_cpu PID       the process's CPU seconds so far (/proc)
+#   rw_proc_cpu PID       the CPU seconds so far of the process and of its
+#                         children (/proc)
+#   rw_load_begin PID / rw_load_end OUT PID   around a server's load phase:
+#                         rw_metrics with the server's CPU and the wall time
 #   rw_metrics OUT CPU WALL   BODY's own CPU and wall seconds for this mode
 #                         (servers: the server's CPU over the load phase)
 #   rw_multiproc          CPU/wall at -p 1 counts several capped processes:
@@ -128,15 +135,27 @@ rw_server() {
 	echo "$rw_pid" >>"$dir/.pids"
 }
 
-rw_wait_port() {
-	local i
-	for ((i = 0; i < 200 * slow; i++)); do
-		if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
-			return 0
+rw_start() {
+	local out=$1 fn=$2 try i
+	for try in 1 2 3; do
+		rw_port=$("$gen" port)
+		"$fn" "$out" "$rw_port"
+		for ((i = 0; i < 200 * slow; i++)); do
+			if (exec 3<>"/dev/tcp/127.0.0.1/$rw_port") 2>/dev/null; then
+				return 0
+			fi
+			rw_alive "$rw_pid" || break
+			sleep 0.05
+		done
+		if rw_alive "$rw_pid"; then
+			rw_fail "$(cat "/proc/$rw_pid/comm") accepts nothing on 127.0.0.1:$rw_port after $((10 * slow)) s"
+			return 1
 		fi
-		sleep 0.05
+		wait "$rw_pid" || true
+		echo "rw_start: the server ended at once (try $try, port $rw_port); its log ends:" >&2
+		tail -n 5 "$out/server.log" >&2 || true
 	done
-	rw_fail "nothing accepts on 127.0.0.1:$1 after $((10 * slow)) s"
+	rw_fail "the server did not start in 3 tries"
 	return 1
 }
 
@@ -165,15 +184,30 @@ rw_stop() {
 }
 
 rw_proc_cpu() {
-	local st
-	st=$(cat "/proc/$1/stat") || return 1
-	st=${st##*) }
-	# Fields 14 and 15 (utime, stime) are the 12th and 13th after ")".
-	echo "$st" | awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f\n", ($12 + $13) / hz }'
+	local p st sum=0
+	for p in "$1" $(pgrep -P "$1" || true); do
+		st=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+		st=${st##*) }
+		# Fields 14 and 15 (utime, stime) are the 12th and 13th after ")".
+		sum=$(echo "$st" | awk -v s="$sum" '{ print s + $12 + $13 }')
+	done
+	awk -v t="$sum" -v hz="$(getconf CLK_TCK)" 'BEGIN { printf "%.3f\n", t / hz }'
 }
 
 rw_metrics() {
 	echo "$2 $3" >"$1/.metrics"
+}
+
+rw_load_begin() {
+	_rw_lc0=$(rw_proc_cpu "$1")
+	_rw_lt0=$EPOCHREALTIME
+}
+
+rw_load_end() {
+	local c1 t1=$EPOCHREALTIME
+	c1=$(rw_proc_cpu "$2")
+	rw_metrics "$1" "$(awk -v a="$_rw_lc0" -v b="$c1" 'BEGIN { printf "%.3f", b - a }')" \
+		"$(awk -v a="$_rw_lt0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')"
 }
 
 # rw_cpu: CPU seconds of the children this shell has waited for, in
@@ -245,6 +279,8 @@ rw_modes() {
 		_c[$_mode]=$_cpu
 		echo "--- $name: $(rw_desc): wall ${_wall} s, cpu ${_cpu} s, status $_rc" >&2
 	done
+	echo "--- $name: the plain run's stdout:" >&2
+	sed 's/^/    /' "$dir/plain/.stdout" >&2
 	rw_mode=p1
 	local row cpuwall
 	row=$(awk -v pl="${_w[plain]}" -v ts="${_w[taskset]}" -v p1="${_w[p1]}" \

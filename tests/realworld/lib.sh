@@ -42,6 +42,10 @@ set -eu
 # programs it is preloaded into; leaks of the programs are not ours.
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0:detect_leaks=0"
 export LC_ALL=C
+# meson sets MALLOC_PERTURB_ (glibc then fills fresh and freed blocks): x264
+# (ffmpeg's libx264) then encodes other bytes than without it, and than
+# under ASan's malloc, which ignores it.  It is for our code, not theirs.
+unset MALLOC_PERTURB_
 launcher=${MAXPROCS_LAUNCHER:?}
 library=${MAXPROCS_LIBRARY:?}
 gen=${MP_RW_GEN:?}
@@ -49,9 +53,24 @@ here=$(cd "$(dirname "$0")" && pwd)
 results=${MP_RW_RESULTS:-}
 dir=$(mktemp -d "/tmp/mp-rw-$name-XXXXXX")
 slow=1
-case "$(ldd "$library" 2>/dev/null || true)" in
-*libasan* | *libubsan*) slow=3 ;;
-esac
+# A sanitized library: its runtimes go in LD_PRELOAD after it (the launcher
+# puts the library first).  Pulled in only as the library's dependencies,
+# they come after libc in the lookup order and their interceptors find no
+# "next" function: cc1, node, ffmpeg and redis-server crash at a call to
+# address 0 (docs/compatibility.md).
+rw_san=()
+while read -r _lib _ _path _; do
+	case $_lib in
+	libasan.so* | libubsan.so*)
+		slow=3
+		rw_san+=("$_path")
+		;;
+	esac
+done < <(ldd "$library" 2>/dev/null || true)
+rw_env=()
+if ((${#rw_san[@]})); then
+	rw_env=(env "LD_PRELOAD=$(IFS=:; echo "${rw_san[*]}")${LD_PRELOAD:+:$LD_PRELOAD}")
+fi
 rw_timeout=$((${MP_RW_TIMEOUT:-60} * slow))
 rw_mode=plain
 rw_prefix=()
@@ -229,8 +248,8 @@ rw_modes() {
 		case $_mode in
 		plain) rw_prefix=() ;;
 		taskset) rw_prefix=(taskset -c 0) ;;
-		p1) rw_prefix=("$launcher" -p 1 --) ;;
-		p2) rw_prefix=("$launcher" -p 2 --) ;;
+		p1) rw_prefix=("${rw_env[@]}" "$launcher" -p 1 --) ;;
+		p2) rw_prefix=("${rw_env[@]}" "$launcher" -p 2 --) ;;
 		esac
 		_out=$dir/$_mode
 		mkdir -p "$_out"

@@ -26,8 +26,11 @@
 #                         accepts on 127.0.0.1:PORT; a server that dies at
 #                         once (the port was taken) is retried on another
 #                         port; the port is left in $rw_port
-#   rw_stop PID SIG [S]   send SIG, wait at most S s (10) for PID to end
-#                         (a hang otherwise); its wait status in $rw_status
+#   rw_bg PID             remember a background program for cleanup
+#   rw_wait PID [S]       wait at most S s ($rw_timeout) for the background
+#                         PID to end (a hang naming it otherwise, then
+#                         SIGKILL); its wait status in $rw_status
+#   rw_stop PID SIG [S]   send SIG, then rw_wait PID S (10 s)
 #   rw_proc_cpu PID       the CPU seconds so far of the process and of its
 #                         children (/proc)
 #   rw_load_begin PID / rw_load_end OUT PID   around a server's load phase:
@@ -151,7 +154,7 @@ rw_server() {
 	shift
 	"${rw_prefix[@]}" "$@" >>"$out/server.log" 2>&1 &
 	rw_pid=$!
-	echo "$rw_pid" >>"$dir/.pids"
+	rw_bg "$rw_pid"
 }
 
 rw_start() {
@@ -186,20 +189,29 @@ rw_alive() {
 	[ "${st%% *}" != Z ]
 }
 
-rw_stop() {
-	local pid=$1 sig=$2 max=$(((${3:-10}) * slow)) i rc=0
-	kill "-$sig" "$pid" 2>/dev/null || true
+rw_bg() {
+	echo "$1" >>"$dir/.pids"
+}
+
+rw_wait() {
+	local pid=$1 max=${2:-$rw_timeout} i what rc=0
+	what=$(cat "/proc/$pid/comm" 2>/dev/null || echo "pid $pid")
 	for ((i = 0; i < max * 20; i++)); do
 		rw_alive "$pid" || break
 		sleep 0.05
 	done
 	if rw_alive "$pid"; then
-		rw_hang "$(cat "/proc/$pid/comm" 2>/dev/null || echo "pid $pid") after SIG$sig" "$max"
+		rw_hang "$what${rw_after:+ $rw_after}" "$max"
 		kill -KILL "$pid" 2>/dev/null || true
 	fi
 	wait "$pid" || rc=$?
 	sed -i "/^$pid\$/d" "$dir/.pids" 2>/dev/null || true
 	rw_status=$rc
+}
+
+rw_stop() {
+	kill "-$2" "$1" 2>/dev/null || true
+	rw_after="after SIG$2" rw_wait "$1" $(((${3:-10}) * slow))
 }
 
 rw_proc_cpu() {

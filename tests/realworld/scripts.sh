@@ -42,15 +42,20 @@ wait_exe() {
 }
 
 body() {
-	local pid rc
+	local pid i
 	# dd in the background, its progress report on SIGUSR1.
 	mkfifo "$1/fifo"
 	"${rw_prefix[@]}" dd if="$1/fifo" of=/dev/null bs=4k iflag=fullblock 2>"$1/dd.err" &
 	pid=$!
-	echo "$pid" >>"$dir/.pids"
-	# The open returns once dd has opened its end: its handlers are set.
-	exec 3>"$1/fifo"
+	rw_bg "$pid"
+	# Opened read-write, the FIFO does not block us; dd opens it after it
+	# has set its handlers.
+	exec 3<>"$1/fifo"
 	wait_exe "$pid" dd
+	for ((i = 0; i < 200 * slow; i++)); do
+		ls -l "/proc/$pid/fd" 2>/dev/null | grep -q "$1/fifo" && break
+		sleep 0.05
+	done
 	head -c 40960 /dev/zero >&3
 	kill -USR1 "$pid"
 	for ((i = 0; i < 100 * slow; i++)); do
@@ -60,28 +65,25 @@ body() {
 	grep -q 'records in' "$1/dd.err" || rw_fail "dd did not report on SIGUSR1"
 	head -c 40960 /dev/zero >&3
 	exec 3>&-
-	rc=0
-	wait "$pid" || rc=$?
-	echo "dd: status $rc, $(grep -c 'records in' "$1/dd.err") reports, last: $(grep 'records in' "$1/dd.err" | tail -n 1)"
+	rw_wait "$pid"
+	echo "dd: status $rw_status, $(grep -c 'records in' "$1/dd.err") reports, last: $(grep 'records in' "$1/dd.err" | tail -n 1)"
 
-	# kill -TERM $!, kill -QUIT $!
+	# kill -TERM $!, kill -HUP $!
 	"${rw_prefix[@]}" sleep 30 &
 	pid=$!
-	echo "$pid" >>"$dir/.pids"
+	rw_bg "$pid"
 	wait_exe "$pid" sleep
 	kill -TERM "$pid"
-	rc=0
-	wait "$pid" || rc=$?
-	echo "sleep, kill -TERM \$!: status $rc"
+	rw_wait "$pid" 10
+	echo "sleep, kill -TERM \$!: status $rw_status"
 	"${rw_prefix[@]}" "$py" -c "$threaded_sleep" &
 	pid=$!
-	echo "$pid" >>"$dir/.pids"
+	rw_bg "$pid"
 	wait_exe "$pid" "$py"
 	sleep 0.2
 	kill -HUP "$pid"
-	rc=0
-	wait "$pid" || rc=$?
-	echo "threaded python3, kill -HUP \$!: status $rc"
+	rw_wait "$pid" 10
+	echo "threaded python3, kill -HUP \$!: status $rw_status"
 
 	# nohup
 	rw nohup "${rw_prefix[@]}" sh -c 'kill -HUP $$; echo sh survived SIGHUP'

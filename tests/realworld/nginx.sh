@@ -62,7 +62,14 @@ ab_check() {
 body() {
 	rw_start "$1" start
 	local url=http://127.0.0.1:$rw_port pid=$rw_pid workers
-	[ "$(cat "$1/nginx/nginx.pid")" = "$pid" ] || rw_fail "nginx.pid is not \$! ($pid)"
+	# nginx writes its pid file after it has opened its sockets.
+	local i
+	for ((i = 0; i < 100 * slow; i++)); do
+		[ "$(cat "$1/nginx/nginx.pid" 2>/dev/null)" = "$pid" ] && break
+		sleep 0.05
+	done
+	[ "$(cat "$1/nginx/nginx.pid" 2>/dev/null)" = "$pid" ] ||
+		rw_fail "nginx.pid ($(cat "$1/nginx/nginx.pid" 2>/dev/null)) is not \$! ($pid)"
 	rw_load_begin "$pid"
 	rw_plain ab -q -k -n "$n" -c 8 "$url/small.bin" >"$1/ab.small"
 	rw_plain ab -q -n 200 -c 4 "$url/big.bin" >"$1/ab.big"
@@ -76,7 +83,7 @@ body() {
 	# Reload: the master starts a new worker and retires the old one.
 	workers=$(pgrep -P "$pid" | sort | tr '\n' ' ')
 	kill -HUP "$pid"
-	local i new=
+	local new=
 	for ((i = 0; i < 200 * slow; i++)); do
 		new=$(pgrep -P "$pid" | sort | tr '\n' ' ')
 		[ -n "$new" ] && [ "$new" != "$workers" ] && ! grep -qw -- "${workers%% *}" <<<"$new" && break

@@ -1,0 +1,81 @@
+/* live_load: THREADS threads run a mixed load (short computing bursts, sleeps, pipe round trips) for SECONDS (or until SIGTERM, which ends it normally), so the live tools (maxprocs ps/top/set) have a known program to look at.  Prints "ready PID" once every thread runs; exits 0 at the end. */
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+static double seconds;
+static atomic_int started;
+static volatile sig_atomic_t stop;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static double now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void burn_us(double us)
+{
+	double end = now() + us / 1e6;
+	volatile unsigned x = 0;
+	while (now() < end)
+		for (int i = 0; i < 200; i++)
+			x += (unsigned)i;
+}
+
+static void *worker(void *arg)
+{
+	long id = (long)arg;
+	int fds[2];
+	char c = 'x';
+	if (pipe(fds) != 0)
+		return NULL;
+	atomic_fetch_add(&started, 1);
+	double end = now() + seconds;
+	for (unsigned k = 0; !stop && now() < end; k++) {
+		burn_us(300);
+		if ((k + (unsigned)id) % 3 == 0) {
+			struct timespec ts = { 0, 1000000 };
+			nanosleep(&ts, NULL);
+		} else if (write(fds[1], &c, 1) != 1 || read(fds[0], &c, 1) != 1) {
+			break;
+		}
+	}
+	close(fds[0]);
+	close(fds[1]);
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 3) {
+		fprintf(stderr, "usage: live_load THREADS SECONDS\n");
+		return 2;
+	}
+	int n = atoi(argv[1]);
+	seconds = atof(argv[2]);
+	if (n < 1 || n > 256 || seconds <= 0)
+		return 2;
+	pthread_t t[256];
+	signal(SIGTERM, on_term);
+	for (long i = 0; i < n; i++)
+		if (pthread_create(&t[i], NULL, worker, (void *)i) != 0)
+			return 1;
+	while (atomic_load(&started) < n)
+		usleep(1000);
+	printf("ready %d\n", (int)getpid());
+	fflush(stdout);
+	for (int i = 0; i < n; i++)
+		pthread_join(t[i], NULL);
+	return 0;
+}

@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "prof/prof.h"
 #include "sched/sched.h"
 #include "shim/line.h"
 #include "shim/proctask.h"
@@ -218,7 +219,16 @@ static void publish(struct mp_seg_stats *out, uint64_t now)
 #include "sched/counters.def"
 #undef MP_COUNTER
 	out->ncounters = k;
-	out->ncalls = 0;
+	/* Profiling: the calls that blocked longest (the tools take the
+	 * differences between refreshes). */
+	struct mp_prof_top top[MP_SEG_CALLS_MAX];
+	uint32_t ncalls = mp_prof_top_calls(top, MP_SEG_CALLS_MAX);
+	for (uint32_t i = 0; i < ncalls; i++) {
+		bounded_copy(out->calls[i].name, sizeof out->calls[i].name, top[i].name);
+		out->calls[i].calls = top[i].count;
+		out->calls[i].stall_ns = top[i].stall_ns;
+	}
+	out->ncalls = ncalls;
 	out->ptable_len = mp_p_states(out->pstates, MP_MAXPROCS);
 	__atomic_store_n(&out->seq, ++cap.seq, __ATOMIC_RELEASE);
 }

@@ -85,8 +85,8 @@ struct mp_seg_counter {
 	uint64_t value;
 };
 
-/* With MAXPROCS_PROFILE: the calls that stalled longest (not filled yet:
- * ncalls stays 0; the room keeps the layout stable). */
+/* With MAXPROCS_PROFILE: the calls that blocked longest so far, most
+ * first (ncalls of them; 0 when not profiling). */
 struct mp_seg_call {
 	char name[MP_SEG_NAME_LEN];
 	uint64_t calls;

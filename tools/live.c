@@ -288,7 +288,8 @@ static int list_segments(struct seg *out, int max, const char *cmd)
 		if (seg_open_path(&s, path, false, &problem) != 0)
 			continue;   /* half-made, foreign or broken: not ours to judge */
 		if (s.pid != pid || !seg_alive(&s.file->header)) {
-			fprintf(stderr, "maxprocs %s: removed the stale segment of process %d\n", cmd, pid);
+			if (cmd)   /* NULL: quietly (top's screen) */
+				fprintf(stderr, "maxprocs %s: removed the stale segment of process %d\n", cmd, pid);
 			seg_close(&s);
 			unlink(path);
 			continue;
@@ -429,6 +430,45 @@ static struct rates rates_of(const struct target *t)
 	return r;
 }
 
+/* With profiling: the calls that blocked longest over the last interval
+ * (since the start at the first refresh), "read 120.5ms/s, poll 3.0ms/s";
+ * "" when the process does not profile. */
+static void stalls_text(const struct target *t, char *buf, size_t n, const char *sep)
+{
+	const struct mp_seg_stats *c = &t->cur.st, *p = &t->prev.st;
+	bool since_start = !t->prev.ok || c->updated_ns <= p->updated_ns;
+	double dt = since_start ? (double)c->uptime_ns / 1e9 : (double)(c->updated_ns - p->updated_ns) / 1e9;
+	double rate[MP_SEG_CALLS_MAX];
+	uint32_t nc = c->ncalls < MP_SEG_CALLS_MAX ? c->ncalls : MP_SEG_CALLS_MAX;
+	buf[0] = '\0';
+	if (dt <= 0)
+		return;
+	for (uint32_t i = 0; i < nc; i++) {
+		double before = 0;
+		for (uint32_t k = 0; !since_start && k < p->ncalls && k < MP_SEG_CALLS_MAX; k++)
+			if (strncmp(p->calls[k].name, c->calls[i].name, MP_SEG_NAME_LEN) == 0)
+				before = (double)p->calls[k].stall_ns;
+		rate[i] = ((double)c->calls[i].stall_ns - before) / dt;
+	}
+	size_t len = 0;
+	for (int shown = 0; shown < 3; shown++) {
+		int best = -1;
+		for (uint32_t i = 0; i < nc; i++)
+			if (rate[i] > 0 && (best < 0 || rate[i] > rate[best]))
+				best = (int)i;
+		if (best < 0)
+			break;
+		char name[MP_SEG_NAME_LEN + 1];
+		memcpy(name, c->calls[best].name, MP_SEG_NAME_LEN);
+		name[MP_SEG_NAME_LEN] = '\0';
+		int w = snprintf(buf + len, n - len, "%s%s %.1fms/s", shown ? sep : "", name, rate[best] / 1e6);
+		if (w < 0 || (size_t)w >= n - len)
+			break;
+		len += (size_t)w;
+		rate[best] = 0;
+	}
+}
+
 static void refresh_targets(struct target *t, int nt)
 {
 	for (int i = 0; i < nt; i++) {
@@ -442,6 +482,37 @@ static void refresh_targets(struct target *t, int nt)
 		t[i].cur.ok = seg_snapshot(&t[i].seg, &t[i].cur.st);
 		if (!t[i].cur.ok)
 			t[i].cur = t[i].prev;
+	}
+}
+
+/* Without PIDs, top follows this user's processes as they come and go:
+ * new segments join, gone processes leave after one "gone" line. */
+static void rescan_targets(struct target *t, int *nt)
+{
+	static struct seg segs[MAX_TARGETS];
+	int keep = 0;
+	for (int i = 0; i < *nt; i++) {
+		if (t[i].gone && t[i].seg.file) {
+			seg_close(&t[i].seg);
+			continue;   /* shown as gone once: now dropped */
+		}
+		t[keep++] = t[i];
+	}
+	*nt = keep;
+	int n = list_segments(segs, MAX_TARGETS, NULL);
+	for (int k = 0; k < n; k++) {
+		bool known = false;
+		for (int i = 0; i < *nt && !known; i++)
+			known = t[i].pid == segs[k].pid;
+		if (known || *nt >= MAX_TARGETS) {
+			seg_close(&segs[k]);
+			continue;
+		}
+		struct target *nt_ = &t[(*nt)++];
+		memset(nt_, 0, sizeof *nt_);
+		nt_->seg = segs[k];
+		nt_->pid = segs[k].pid;
+		comm_of(&nt_->seg, nt_->comm, sizeof nt_->comm);
 	}
 }
 
@@ -474,6 +545,10 @@ static void batch_print(const struct target *t, int nt, double interval)
 		       t[i].pid, t[i].comm, s->nprocs, s->why, s->idle, s->running, s->in_syscall, s->stopped,
 		       s->threads, s->threads_running, s->threads_in_calls, s->threads_waiting, r.handoffs,
 		       r.retakes, r.preempts, r.pwait / 1e6, r.overshoot / 1e6, s->running_hwm);
+		char stalls[256];
+		stalls_text(&t[i], stalls, sizeof stalls, ",");
+		if (stalls[0])
+			printf("pid=%d stalls=\"%s\"\n", t[i].pid, stalls);
 	}
 	fflush(stdout);
 }
@@ -524,6 +599,10 @@ static void screen_draw(const struct target *t, int nt, double interval)
 			line[n] = '\0';
 			mvprintw(row++, 8, "Ps [%s]%s", line, s->ptable_len > n ? " ..." : "");
 		}
+		char stalls[256];
+		stalls_text(&t[i], stalls, sizeof stalls, ", ");
+		if (stalls[0] && row < LINES - 1)
+			mvprintw(row++, 8, "blocked longest: %s", stalls);
 	}
 	mvprintw(LINES - 1, 0, "Ps: R running user code, C in a call, . idle, s stopped (beyond N)");
 	refresh();
@@ -580,7 +659,8 @@ int mp_tool_live_top(int argc, char **argv)
 	}
 	static struct target t[MAX_TARGETS];
 	int nt = 0;
-	if (optind < argc) {
+	bool follow_all = optind >= argc;
+	if (!follow_all) {
 		for (int i = optind; i < argc && nt < MAX_TARGETS; i++) {
 			int pid;
 			if (!parse_pid(argv[i], &pid)) {
@@ -612,8 +692,11 @@ int mp_tool_live_top(int argc, char **argv)
 		noecho();
 		curs_set(0);
 		for (long k = 0; count < 0 || k < count; k++) {
-			if (k)
+			if (k) {
+				if (follow_all)
+					rescan_targets(t, &nt);
 				refresh_targets(t, nt);
+			}
 			screen_draw(t, nt, interval);
 			if (count >= 0 && k + 1 >= count)
 				break;
@@ -632,6 +715,8 @@ int mp_tool_live_top(int argc, char **argv)
 	for (long k = 0; count < 0 || k < count; k++) {
 		if (k) {
 			sleep_seconds(interval);
+			if (follow_all)
+				rescan_targets(t, &nt);
 			refresh_targets(t, nt);
 		}
 		batch_print(t, nt, interval);

@@ -27,10 +27,12 @@ static double now(void)
 static void burn_us(double us)
 {
 	double end = now() + us / 1e6;
-	volatile unsigned x = 0;
+	unsigned x = 0;
 	while (now() < end)
-		for (int i = 0; i < 200; i++)
+		for (int i = 0; i < 200; i++) {
 			x += (unsigned)i;
+			__asm__ volatile("" : "+r"(x));   /* the work is not optimized away */
+		}
 }
 
 static void *worker(void *arg)

@@ -237,6 +237,8 @@ static void stats_duty(uint64_t now, void *arg)
 {
 	(void)arg;
 	int pid = mp_raw_getpid();
+	if (seg.file && seg.path[0] && !mp_statseg_intact(&seg))
+		seg_failed_pid = 0;   /* dropped: make a new one now */
 	if (!seg.file) {
 		if (seg_failed_pid == pid)
 			return;

@@ -190,6 +190,11 @@ int mp_statseg_create(struct mp_statseg *seg, const char **what)
 	long addr = r;
 	if (r == 0)
 		addr = mp_raw_syscall6(SYS_mmap, 0, (long)size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	struct stat st;
+	if (r == 0 && mp_raw_syscall(SYS_fstat, fd, (long)&st, 0) == 0) {
+		seg->dev = st.st_dev;
+		seg->ino = st.st_ino;
+	}
 	seg_close(fd);
 	if (r < 0 || (addr < 0 && addr > -4096)) {
 		*what = r < 0 ? "size the file" : "map the file";
@@ -229,6 +234,23 @@ int mp_statseg_create(struct mp_statseg *seg, const char **what)
 	seg->path[strlen(dir)] = '/';
 	memcpy(seg->path + strlen(dir) + 1, name, strlen(name) + 1);
 	return 0;
+}
+
+bool mp_statseg_intact(struct mp_statseg *seg)
+{
+	struct stat st;
+	if (!seg->file)
+		return false;
+	long r = mp_raw_syscall6(SYS_newfstatat, AT_FDCWD, (long)seg->path, (long)&st,
+	                         AT_SYMLINK_NOFOLLOW, 0, 0);
+	bool ours = r == 0 && st.st_dev == seg->dev && st.st_ino == seg->ino;
+	if (ours && (size_t)st.st_size >= sizeof *seg->file)
+		return true;
+	/* Gone, replaced or truncated: never write it again. */
+	mp_statseg_forget(seg);
+	if (ours)
+		mp_raw_syscall(SYS_unlinkat, AT_FDCWD, (long)seg->path, 0);
+	return false;
 }
 
 void mp_statseg_forget(struct mp_statseg *seg)

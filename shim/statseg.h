@@ -20,6 +20,7 @@
 #ifndef MAXPROCS_SHIM_STATSEG_H
 #define MAXPROCS_SHIM_STATSEG_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,6 +29,7 @@
 struct mp_statseg {
 	struct mp_seg_file *file;   /* NULL: no segment */
 	int pid;                    /* the process that created it */
+	uint64_t dev, ino;          /* the file we made */
 	char path[64];
 };
 
@@ -39,6 +41,14 @@ int mp_statseg_create(struct mp_statseg *seg, const char **what);
 /* Unlink it (the mapping stays until the process ends); nothing unless this process created it (a vfork
  * child shares the parent's memory and must not unmap its segment). */
 void mp_statseg_remove(struct mp_statseg *seg);
+
+/* Still our file at our path, whole?  Checked before each publish: a
+ * segment removed (a mistaken `rm`) or replaced is dropped, and a
+ * truncated one unlinked, so that the caller makes a new one instead of
+ * writing where nobody looks, or past the file's end (SIGBUS).  Only a
+ * truncation in the microseconds between this check and the write is not
+ * covered: only the owner can do it (the file is 0600). */
+bool mp_statseg_intact(struct mp_statseg *seg);
 
 /* A fork child: drop the parent's mapping without touching its file. */
 void mp_statseg_forget(struct mp_statseg *seg);

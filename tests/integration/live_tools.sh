@@ -10,7 +10,7 @@
 #   precreated a file or symlink at the segment's path is refused, the
 #              program runs on without a segment
 #   random     random bytes over the segment: no crash, N unchanged, one
-#              "ignoring" line at most
+#              "ignoring" line at most; removed or truncated: a new one
 #   cgroup     MAXPROCS=auto follows cpu.max (v2) or cfs_quota_us (v1)
 #              changed at run time within 2 s (root; 77 otherwise)
 #   tmux       the interactive view under tmux shows the same N (77 without tmux)
@@ -192,6 +192,15 @@ random)
 		kill -0 "$pid" 2>/dev/null || fail "the program died after $i random writes: $(cat "$dir/out.err")"
 	done
 	wait_n 2 3 || fail "N is not 2 after the random writes: $(top_line)"
+	# Removed, then truncated (past the end a write would be SIGBUS): the
+	# library notices before its next publish and makes a new one.
+	rm -f "$seg"
+	wait_n 2 2 || fail "no new segment after rm: $(ls -l "$segdir")"
+	truncate -s 100 "$seg"
+	sleep 0.6
+	kill -0 "$pid" 2>/dev/null || fail "the program died of a truncated segment"
+	[ "$(stat -c %s "$seg")" = "$size" ] || fail "the truncated segment was not replaced"
+	wait_n 2 2 || fail "N is not 2 after the truncation"
 	finish
 	n=$(grep -c "ignoring a malformed request" "$dir/out.err")
 	[ "$n" -le 1 ] || fail "said $n times that it ignored a request"

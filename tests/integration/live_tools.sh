@@ -13,6 +13,7 @@
 #              "ignoring" line at most; removed or truncated: a new one
 #   cgroup     MAXPROCS=auto follows cpu.max (v2) or cfs_quota_us (v1)
 #              changed at run time within 2 s (root; 77 otherwise)
+#   fork       a fork child publishes its own segment, never the parent's
 #   tmux       the interactive view under tmux shows the same N (77 without tmux)
 set -u
 case_=$1 load=$2
@@ -255,6 +256,31 @@ cgroup)
 	wait_n "$cpus" 2 || fail "set auto did not return to auto"
 	kill "$pid"; wait "$pid" 2>/dev/null
 	echo "cgroup $kind: auto followed the quota within 2 s both ways"
+	;;
+fork)
+	start "$dir/out" -p 2 "$load" 2 30 fork
+	child=
+	for _ in $(seq 200); do
+		child=$(awk '/^child/ { print $2 }' "$dir/out")
+		[ -n "$child" ] && [ -e "$segdir/$child" ] && break
+		sleep 0.05
+	done
+	[ -n "$child" ] && [ -e "$segdir/$child" ] || fail "the fork child has no segment of its own"
+	pids+=("$child")
+	pl=$(top_line)
+	cl=$("$launcher" top -b -n 1 "$child" | grep "^pid=$child ")
+	echo "$pl" | cut -c1-120; echo "$cl" | cut -c1-120
+	[ "$(field threads "$pl")" = 3 ] || fail "the parent's segment does not show its 3 threads: $pl"
+	[ "$(field threads "$cl")" = 3 ] || fail "the child's segment does not show its 3 threads: $cl"
+	"$launcher" set "$child" 1 > /dev/null || fail "set on the child"
+	[ "$(field N "$("$launcher" top -b -n 1 "$child" | grep "^pid=$child ")")" = 1 ] || fail "the child's N is not 1"
+	[ "$(field N "$(top_line)")" = 2 ] || fail "the parent's N changed with the child's"
+	kill -TERM "$child"
+	for _ in $(seq 100); do [ -e "$segdir/$child" ] || break; sleep 0.05; done
+	[ ! -e "$segdir/$child" ] || fail "the child's segment outlived it"
+	[ -e "$segdir/$pid" ] || fail "the child's exit took the parent's segment"
+	finish
+	echo "fork: the child published its own segment, its own N, and took only its own away"
 	;;
 tmux)
 	command -v tmux > /dev/null || skip "no tmux"

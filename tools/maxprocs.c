@@ -77,6 +77,10 @@ struct settings {
 static void usage(FILE *out)
 {
 	fputs("usage: maxprocs [OPTION...] [--] PROGRAM [ARGS...]\n"
+	      "       maxprocs profile|report ...       (see maxprocs(1))\n"
+	      "       maxprocs ps                       capped processes of this user\n"
+	      "       maxprocs top [-b] [-n COUNT] [-d SECONDS] [PID...]\n"
+	      "       maxprocs set PID N|auto           change a running program's cap\n"
 	      "Run PROGRAM with at most N of its threads running user code at once.\n\n",
 	      out);
 	for (size_t i = 0; i < NOPTIONS; i++) {

@@ -26,6 +26,7 @@
 #include "preload/wrap.h"
 #include "preload/preload.h"
 
+#include "preload/stats.h"
 #include "prof/prof.h"
 
 #include <sched.h>
@@ -35,6 +36,7 @@ static void mp_fork_child(void)
 {
 	int saved = errno;
 
+	mp_preload_stats_fork_child();
 	if (mp_sched_active()) {
 		mp_sched_fork_child();
 		mp_preload_monitor_later(true);
@@ -52,6 +54,7 @@ int mp_fork_install(void)
  * the monitor is left to the child's first pthread_create. */
 void mp_fork_child_reset(void)
 {
+	mp_preload_stats_fork_child();
 	if (mp_sched_active()) {
 		int saved = errno;
 		mp_sched_fork_child();

@@ -42,6 +42,7 @@
 #include "shim/line.h"
 #include "shim/raw_syscall.h"
 #include "shim/resolve.h"
+#include "preload/stats.h"
 #include "preload/trace.h"
 #include "prof/prof.h"
 #include "signals/signals.h"
@@ -172,7 +173,9 @@ static void mp_sync_header(void)
 	mp_line_u64(&ln, mp_config.schedtrace_ms);
 	mp_line_str(&ln, "ms procs=");
 	mp_line_u64(&ln, mp_config.nprocs);
-	mp_line_str(&ln, " slice=");
+	mp_line_str(&ln, " (");
+	mp_line_str(&ln, mp_preload_nprocs_why());
+	mp_line_str(&ln, ") slice=");
 	mp_line_u64(&ln, mp_config.slice_ns / 1000);
 	mp_line_str(&ln, "us ");
 	mp_line_sync(&ln);
@@ -199,6 +202,8 @@ static void mp_debug_config(const struct mp_cpus_info *cpus)
 			mp_line_u64(&ln, cpus->quota_limit);
 		else
 			mp_line_str(&ln, "none");
+		mp_line_str(&ln, ": ");
+		mp_line_str(&ln, cpus->why);
 		mp_line_str(&ln, ")");
 	}
 	mp_line_str(&ln, " slice=");
@@ -313,6 +318,7 @@ MP_EXPORT void _exit(int status)
 {
 	if (mp_prof_on && mp_raw_getpid() == mp_sched_pid())
 		mp_prof_write("_exit");
+	mp_preload_stats_exit();
 	mp_real__exit()(status);
 	__builtin_unreachable();
 }
@@ -321,13 +327,14 @@ MP_EXPORT void _Exit(int status)
 {
 	if (mp_prof_on && mp_raw_getpid() == mp_sched_pid())
 		mp_prof_write("_Exit");
+	mp_preload_stats_exit();
 	mp_real__Exit()(status);
 	__builtin_unreachable();
 }
 
 __attribute__((constructor(101))) static void mp_preload_init(void)
 {
-	struct mp_cpus_info cpus = { 0, 0, 0 };
+	struct mp_cpus_info cpus = { 0, 0, 0, "" };
 	struct mp_options opt;
 	struct mp_env env;
 	uint32_t fallback = 1;
@@ -338,9 +345,14 @@ __attribute__((constructor(101))) static void mp_preload_init(void)
 	mp_start_ns = mp_monotonic_ns();
 	mp_env_read(&env);
 	/* The CPU/cgroup default costs a few file reads: skip them when
-	 * MAXPROCS is given and valid. */
-	if (!mp_parse_u64(env.procs, 1, MP_MAXPROCS, &n))
-		fallback = mp_cpus_default(&cpus);
+	 * MAXPROCS is given and valid.  Its rules (MAXPROCS_AUTO_*) come from
+	 * a first, silent parse; the second one warns. */
+	if (!mp_parse_u64(env.procs, 1, MP_MAXPROCS, &n)) {
+		mp_config_parse(&mp_config, &env, 1, NULL, NULL);
+		struct mp_auto_rules rules = { mp_config.auto_floor, mp_config.auto_min,
+		                               mp_config.auto_reserve };
+		fallback = mp_cpus_auto(&rules, &cpus);
+	}
 	mp_config_parse(&mp_config, &env, fallback, mp_warn_stderr, NULL);
 	mp_resolve_set_debug(mp_config.debug);
 	mp_real_resolve_all();
@@ -359,7 +371,9 @@ __attribute__((constructor(101))) static void mp_preload_init(void)
 	opt.preempt_signo = 0;   /* set below, once the handler is in */
 	opt.sync = (enum mp_sync)mp_config.sync;
 	opt.general_only = mp_config.profile_dir != NULL;   /* the profiler times the general bracket */
-	opt.count_waits = mp_config.profile_dir != NULL;    /* ... and reads the waits for a P */
+	/* The profiler reads the waits for a P, the stats segment their
+	 * total: two vDSO clock reads per park, beside a futex sleep. */
+	opt.count_waits = mp_config.profile_dir != NULL || mp_config.stats;
 	opt.p_holder = mp_config.profile_dir ? mp_prof_p_holder : NULL;   /* trace.json's P tracks */
 
 	r = mp_sched_init(&opt);
@@ -367,6 +381,7 @@ __attribute__((constructor(101))) static void mp_preload_init(void)
 		mp_preload_fail("cannot start the scheduler", -r);
 		goto out;
 	}
+	mp_preload_stats_init(&mp_config, &cpus);
 	if (mp_config.sync == MP_CONFIG_SYNC_MEMBARRIER && mp_sched_sync(NULL) != MP_SYNC_MEMBARRIER)
 		mp_sync_warn();
 	if (mp_config.schedtrace_ms)
@@ -401,6 +416,7 @@ __attribute__((destructor(101))) static void mp_preload_fini(void)
 		if (mp_config.debug)
 			mp_debug_exit();
 		mp_sched_shutdown();
+		mp_preload_stats_exit();
 	}
 	errno = saved;
 }

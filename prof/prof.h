@@ -184,4 +184,15 @@ int mp_prof_flush(void);
  * a handler and blocks every signal; waited for at most 5 s), else here. */
 void mp_prof_last_words(int sig);
 
+/* The calls with the most time blocked so far, most first (the stats
+ * segment's "top calls"): at most max rows; their names are the
+ * preload's (opt.call_names), valid as long as the library is loaded.
+ * Not async-signal-safe (a few KiB of stack); the monitor's duty calls it. */
+struct mp_prof_top {
+	const char *name;
+	uint64_t count;
+	uint64_t stall_ns;
+};
+unsigned mp_prof_top_calls(struct mp_prof_top *out, unsigned max);
+
 #endif

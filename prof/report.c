@@ -344,6 +344,41 @@ static const char *call_name(unsigned c)
 	return n ? n : "?";
 }
 
+unsigned mp_prof_top_calls(struct mp_prof_top *out, unsigned max)
+{
+	/* Summed here rather than with gather(): its table is the report's,
+	 * which _exit may be writing from another thread. */
+	uint64_t count[MP_PROF_MAX_CALLS] = { 0 }, stall[MP_PROF_MAX_CALLS] = { 0 };
+	if (!mp_prof_on)
+		return 0;
+	uint32_t n = atomic_load(&mp_prof.nthreads);
+	for (uint32_t i = 0; i < n && i < MP_PROF_THREADS; i++) {
+		const struct mp_prof_thread *t = atomic_load(&mp_prof.threads[i]);
+		if (!t)
+			continue;
+		for (unsigned c = 0; c < MP_PROF_MAX_CALLS; c++) {
+			/* relaxed reads of another thread's totals: a smear, never torn */
+			count[c] += __atomic_load_n(&t->calls[c].count, __ATOMIC_RELAXED);
+			stall[c] += __atomic_load_n(&t->calls[c].stall, __ATOMIC_RELAXED);
+		}
+	}
+	double per_ns = mp_ticks_per_ns();
+	unsigned k = 0;
+	for (; k < max; k++) {
+		unsigned best = MP_PROF_MAX_CALLS;
+		for (unsigned c = 0; c < MP_PROF_MAX_CALLS; c++)
+			if (is_row(c) && c != MP_PROF_PREEMPTED && stall[c] &&
+			    (best == MP_PROF_MAX_CALLS || stall[c] > stall[best]))
+				best = c;
+		if (best == MP_PROF_MAX_CALLS)
+			break;
+		out[k] = (struct mp_prof_top){ call_name(best), count[best],
+		                               per_ns > 0 ? (uint64_t)((double)stall[best] / per_ns) : 0 };
+		stall[best] = 0;
+	}
+	return k;
+}
+
 /* ---- the files ------------------------------------------------------------ */
 
 static struct out out;

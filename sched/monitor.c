@@ -163,10 +163,13 @@ static uint64_t running_for(const struct cpu_sample *cs, uint64_t now)
  * and thread_state inlined) + watch_revoked 1888 B + mp_revoke,
  * mp_p_put_locked, the lock ~150 B: about 3 KiB; the schedtrace chain
  * (mp_trace_stderr 560 B) about 1.6 KiB.  Every signal is blocked on it,
- * so no handler frame lands there.  64 KiB leaves a wide margin for
+ * so no handler frame lands there.  The margin is wide for
  * sanitizer builds, the vDSO and glibc's thread start, instead of the
  * default 8 MiB (RLIMIT_STACK) of address space. */
-#define MONITOR_STACK_BYTES ((size_t)64 * 1024)
+/* The MAXPROCS=auto duty (preload/stats.c) re-reads the cgroup files
+ * through mp_cgroup_cpu_quota: four path buffers and a line buffer,
+ * about 25 KiB, so 128 KiB. */
+#define MONITOR_STACK_BYTES ((size_t)128 * 1024)
 
 /* What the monitor remembers of each P between passes.  Private to the
  * monitor thread. */
@@ -549,6 +552,11 @@ static bool must_watch(void)
 /* The trace goes to the program's stderr as it is now: with a private
  * descriptor table the monitor borrows it for the line. */
 static bool borrow_stderr;
+
+bool mp_monitor_fds_private(void)
+{
+	return borrow_stderr;
+}
 
 static void emit_trace(uint64_t now, void *arg)
 {

@@ -118,8 +118,11 @@ void park_locked(struct mp_m *mp)
 		mp_sched_futex_wait(&ms->park, 0);
 	if (parked_at) {
 		uint64_t now = mp_now_ns();
-		if (now > parked_at)
+		if (now > parked_at) {
 			mp->wait_ns += now - parked_at;
+			/* relaxed: a total for the stats segment, summed, never ordered */
+			atomic_fetch_add_explicit(&mp_sched.pwait_ns, now - parked_at, memory_order_relaxed);
+		}
 	}
 	MP_CHECK(!ms->queued, "park_locked", "woken but still in the queue", ms->nextp, 0);
 	pp = ms->nextp >= 0 ? &mp_allp[ms->nextp] : NULL;

@@ -106,6 +106,10 @@ int  mp_monitor_ensure(mp_thread_create_fn create);
 typedef void (*mp_duty_fn)(uint64_t now_ns, void *arg);
 int  mp_monitor_duty_add(const char *name, uint64_t period_ns, mp_duty_fn run, void *arg);
 bool mp_monitor_duty_request(int id);
+/* On the monitor thread, in a duty: whether it has a descriptor table of
+ * its own (then a duty that writes to the program's stderr borrows it
+ * with mp_proctask_borrow_fd, as the schedtrace line does). */
+bool mp_monitor_fds_private(void);
 void mp_sched_fork_child(void);  /* in a fork child: one M on P0, fresh table */
 void mp_sched_shutdown(void);    /* stop the monitor; every call passes through */
 bool mp_sched_active(void);
@@ -211,5 +215,11 @@ void mp_m_set_signal_ok(bool ok);
 int mp_procresize(uint32_t n);
 
 void mp_stats_snapshot(struct mp_stats *out);
+
+/* The state of each P in the table, for the stats segment: out[i] for
+ * i < the returned count (the Ps ever used, at most max).  Lock-free, a
+ * little smeared in time as mp_stats_snapshot. */
+enum mp_p_view { MP_PV_IDLE = 0, MP_PV_RUNNING = 1, MP_PV_SYSCALL = 2, MP_PV_STOPPED = 3 };
+uint32_t mp_p_states(uint8_t *out, uint32_t max);
 
 #endif

@@ -52,3 +52,20 @@ void mp_stats_snapshot(struct mp_stats *st)
 #undef MP_COUNTER
 	st->preempt_signo = rd(mp_sched.preempt_signo);
 }
+
+uint32_t mp_p_states(uint8_t *out, uint32_t max)
+{
+	uint32_t len = rd(mp_sched.ptable_len);
+	if (len > max)
+		len = max;
+	for (uint32_t i = 0; i < len; i++) {
+		const struct mp_p *pp = &mp_allp[i];
+		switch (p_view(pp, atomic_load(&pp->word), NULL)) {
+		case P_IDLE:    out[i] = MP_PV_IDLE; break;
+		case P_RUNNING: out[i] = MP_PV_RUNNING; break;
+		case P_SYSCALL: out[i] = MP_PV_SYSCALL; break;
+		default:        out[i] = MP_PV_STOPPED; break;
+		}
+	}
+	return len;
+}

@@ -339,19 +339,35 @@ static bool mp_cgroup_dir(const char *path, const char *fstype,
 	return found;
 }
 
-/* Tightest limit from dir up to mnt; read_limit reads one directory. */
-static uint32_t mp_cgroup_walk(char *dir, const char *mnt,
-                               uint32_t (*read_limit)(const char *dir))
+/* A quota as a fraction of CPUs: quota < 0 means none. */
+struct mp_quota {
+	int64_t quota;
+	uint64_t period;
+};
+
+/* a is tighter than b (either may be none). */
+static bool mp_quota_tighter(const struct mp_quota *a, const struct mp_quota *b)
+{
+	if (a->quota < 0 || !a->period)
+		return false;
+	if (b->quota < 0 || !b->period)
+		return true;
+	return (unsigned __int128)a->quota * b->period < (unsigned __int128)b->quota * a->period;
+}
+
+/* Tightest quota from dir up to mnt into *best; read_quota reads one
+ * directory. */
+static void mp_cgroup_walk(char *dir, const char *mnt, struct mp_quota *best,
+                           bool (*read_quota)(const char *dir, struct mp_quota *q))
 {
 	size_t mntlen = strlen(mnt);
-	uint32_t best = 0;
 
 	for (;;) {
-		uint32_t lim = read_limit(dir);
+		struct mp_quota q;
 		char *slash;
 
-		if (lim && (!best || lim < best))
-			best = lim;
+		if (read_quota(dir, &q) && mp_quota_tighter(&q, best))
+			*best = q;
 		if (strlen(dir) <= mntlen)
 			break;
 		slash = strrchr(dir, '/');
@@ -359,7 +375,6 @@ static uint32_t mp_cgroup_walk(char *dir, const char *mnt,
 			break;
 		*slash = '\0';
 	}
-	return best;
 }
 
 static bool mp_read_in(const char *dir, const char *file, char *buf,
@@ -376,47 +391,50 @@ static bool mp_read_in(const char *dir, const char *file, char *buf,
 	return mp_read_small(path, buf, cap);
 }
 
-static uint32_t mp_cgroup_v2_limit(const char *dir)
+static bool mp_cgroup_v2_quota(const char *dir, struct mp_quota *q)
 {
 	char text[64];
-	int64_t quota;
-	uint64_t period;
 
-	if (!mp_read_in(dir, "cpu.max", text, sizeof(text)) ||
-	    !mp_cgroup_parse_cpu_max(text, &quota, &period))
-		return 0;
-	return mp_cgroup_quota_cpus(quota, period);
+	return mp_read_in(dir, "cpu.max", text, sizeof(text)) &&
+	       mp_cgroup_parse_cpu_max(text, &q->quota, &q->period);
 }
 
-static uint32_t mp_cgroup_v1_limit(const char *dir)
+static bool mp_cgroup_v1_quota(const char *dir, struct mp_quota *q)
 {
 	char text[64];
-	int64_t quota, period;
+	int64_t period;
 
 	if (!mp_read_in(dir, "cpu.cfs_quota_us", text, sizeof(text)) ||
-	    !mp_cgroup_parse_int(text, &quota) ||
+	    !mp_cgroup_parse_int(text, &q->quota) ||
 	    !mp_read_in(dir, "cpu.cfs_period_us", text, sizeof(text)) ||
 	    !mp_cgroup_parse_int(text, &period) || period <= 0)
-		return 0;
-	return mp_cgroup_quota_cpus(quota, (uint64_t)period);
+		return false;
+	q->period = (uint64_t)period;
+	return true;
+}
+
+bool mp_cgroup_cpu_quota(int64_t *quota, uint64_t *period)
+{
+	char v2[MP_PATH_MAX], v1[MP_PATH_MAX], dir[MP_PATH_MAX],
+	     mnt[MP_PATH_MAX];
+	struct mp_quota best = { -1, 0 };
+
+	mp_cgroup_paths(v2, v1, sizeof(v2));
+	if (mp_cgroup_dir(v2, "cgroup2", NULL, dir, mnt, sizeof(dir)))
+		mp_cgroup_walk(dir, mnt, &best, mp_cgroup_v2_quota);
+	if (mp_cgroup_dir(v1, "cgroup", "cpu", dir, mnt, sizeof(dir)))
+		mp_cgroup_walk(dir, mnt, &best, mp_cgroup_v1_quota);
+	*quota = best.quota;
+	*period = best.period;
+	return best.quota >= 0 && best.period;
 }
 
 uint32_t mp_cgroup_cpu_limit(void)
 {
-	char v2[MP_PATH_MAX], v1[MP_PATH_MAX], dir[MP_PATH_MAX],
-	     mnt[MP_PATH_MAX];
-	uint32_t best = 0, lim;
+	int64_t quota;
+	uint64_t period;
 
-	mp_cgroup_paths(v2, v1, sizeof(v2));
-	if (mp_cgroup_dir(v2, "cgroup2", NULL, dir, mnt, sizeof(dir))) {
-		lim = mp_cgroup_walk(dir, mnt, mp_cgroup_v2_limit);
-		if (lim && (!best || lim < best))
-			best = lim;
-	}
-	if (mp_cgroup_dir(v1, "cgroup", "cpu", dir, mnt, sizeof(dir))) {
-		lim = mp_cgroup_walk(dir, mnt, mp_cgroup_v1_limit);
-		if (lim && (!best || lim < best))
-			best = lim;
-	}
-	return best;
+	if (!mp_cgroup_cpu_quota(&quota, &period))
+		return 0;
+	return mp_cgroup_quota_cpus(quota, period);
 }

@@ -14,6 +14,10 @@
  * files cannot be read.  Raw system calls only; no allocation. */
 uint32_t mp_cgroup_cpu_limit(void);
 
+/* The same quota as a fraction: true with *quota / *period CPUs (the
+ * tightest one), false if there is none. */
+bool mp_cgroup_cpu_quota(int64_t *quota, uint64_t *period);
+
 /* Pure helpers of mp_cgroup_cpu_limit, exposed for the unit tests and the
  * fuzzer (tests/fuzz).  The quota-file parsers are in cpus.h. */
 

@@ -62,10 +62,17 @@ static bool mp_config_one(const struct mp_setting *set, const char *value,
 	/* A default in words that is not a number (auto) is said as such;
 	 * otherwise the number in force, which may have been computed (the
 	 * CPUs for MAXPROCS). */
-	if (set->fallback_text[0] && (set->fallback_text[0] < '0' || set->fallback_text[0] > '9'))
+	bool word = set->fallback_text[0] && (set->fallback_text[0] < '0' || set->fallback_text[0] > '9');
+	if (word && !fallback) {
 		mp_line_str(&ln, set->fallback_text);
-	else
+	} else {
 		mp_line_u64(&ln, fallback);
+		if (word) {   /* MAXPROCS: "using 2 (auto)" */
+			mp_line_str(&ln, " (");
+			mp_line_str(&ln, set->fallback_text);
+			mp_line_str(&ln, ")");
+		}
+	}
 	ln.buf[ln.len] = '\0';   /* mp_line keeps one byte free */
 	warn(ctx, ln.buf);
 	return false;
@@ -90,7 +97,9 @@ int mp_config_parse(struct mp_config *cfg, const struct mp_env *env,
 
 	cfg->nprocs = default_nprocs;
 	cfg->nprocs_from_env = false;
-	if (mp_config_one(&mp_setting_procs, env->procs, default_nprocs, warn,
+	if (env->procs && strcmp(env->procs, "auto") == 0)
+		;   /* the default, said aloud */
+	else if (mp_config_one(&mp_setting_procs, env->procs, default_nprocs, warn,
 	                  ctx, &bad, &v)) {
 		cfg->nprocs = (uint32_t)v;
 		cfg->nprocs_from_env = true;
@@ -145,6 +154,28 @@ int mp_config_parse(struct mp_config *cfg, const struct mp_env *env,
 	if (mp_config_one(&mp_setting_profile_flush_ms, env->profile_flush_ms, 0, warn, ctx,
 	                  &bad, &v))
 		cfg->profile_flush_ms = v;
+
+	cfg->stats = true;
+	if (env->stats && strcmp(env->stats, "on") == 0)
+		cfg->stats = true;
+	else if (env->stats && strcmp(env->stats, "off") == 0)
+		cfg->stats = false;
+	else if (mp_config_one(&mp_setting_stats, env->stats, 1, warn, ctx, &bad, &v))
+		cfg->stats = v != 0;
+
+	/* Words only, as MAXPROCS_SYNC. */
+	cfg->auto_floor = false;
+	if (env->auto_round && strcmp(env->auto_round, "floor") == 0)
+		cfg->auto_floor = true;
+	else if (env->auto_round && strcmp(env->auto_round, "ceil") != 0)
+		mp_config_one(&mp_setting_auto_round, env->auto_round, 0, warn, ctx, &bad, &v);
+
+	cfg->auto_min = 1;
+	if (mp_config_one(&mp_setting_auto_min, env->auto_min, 1, warn, ctx, &bad, &v))
+		cfg->auto_min = (uint32_t)v;
+	cfg->auto_reserve = 0;
+	if (mp_config_one(&mp_setting_auto_reserve, env->auto_reserve, 0, warn, ctx, &bad, &v))
+		cfg->auto_reserve = (uint32_t)v;
 
 	return bad;
 }

@@ -73,6 +73,10 @@ struct mp_config {
 	const char *profile_dir;  /* NULL: not profiling */
 	uint64_t profile_min_ns;
 	uint64_t profile_flush_ms;  /* 0: the files only at the end */
+	bool stats;               /* publish the stats segment (MAXPROCS_STATS) */
+	bool auto_floor;          /* MAXPROCS_AUTO_ROUND=floor */
+	uint32_t auto_min;        /* MAXPROCS_AUTO_MIN */
+	uint32_t auto_reserve;    /* MAXPROCS_AUTO_RESERVE */
 };
 
 #define MP_PROFILE_MIN_DEFAULT_US 1000ull

@@ -12,8 +12,13 @@
  *             a blocked and a running thread to overlap;
  *   default = min(affinity CPUs, limit): the cap never exceeds the CPUs we
  *             can run on, so a 1-CPU affinity mask gives 1 whatever the quota.
- * CPU shares/weights are ignored, as in Go.  The quota is read once at
- * start-up (Go re-reads it every second; a later issue may add that).
+ * CPU shares/weights are ignored, as in Go.  Rules on top (MAXPROCS_AUTO_*):
+ *   floor   = floor(quota / period) instead, without Go's minimum of 2
+ *             (automaxprocs' choice: a 1.5-CPU quota gives 1);
+ *   reserve = CPUs taken off the result (a sidecar's share);
+ *   min     = the result is never below it (default 1).
+ * The monitor re-reads all of it once a second under MAXPROCS=auto
+ * (preload/stats.c), as Go 1.25 does.
  *
  * Everything here uses raw system calls: it runs in the constructor, where
  * our own wrappers of open/read/close must not be re-entered.
@@ -25,16 +30,33 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Where the default came from, for MAXPROCS_DEBUG. */
+#define MP_CPUS_WHY_LEN 64
+
+/* Where the default came from: MAXPROCS_DEBUG, the schedtrace header, the
+ * stats segment. */
 struct mp_cpus_info {
 	uint32_t affinity;      /* CPUs in the sched_getaffinity mask */
 	uint32_t quota_limit;   /* ceil(quota/period) before max(.,2); 0 = none */
 	uint32_t result;
+	char why[MP_CPUS_WHY_LEN];   /* "affinity 2", "cgroup quota 1.5 -> ceil 2", ... */
+};
+
+/* The rules of MAXPROCS_AUTO_* (NULL: the defaults: ceil, min 1, no
+ * reserve). */
+struct mp_auto_rules {
+	bool floor;
+	uint32_t min;           /* 0 taken as 1 */
+	uint32_t reserve;
 };
 
 uint32_t mp_cpus_default(struct mp_cpus_info *info);  /* info may be NULL */
 /* CPUs in this thread's affinity mask (one system call; 1 if it fails). */
 uint32_t mp_cpus_affinity(void);
+/* The affinity mask and the quota read now, under rules. */
+uint32_t mp_cpus_auto(const struct mp_auto_rules *rules, struct mp_cpus_info *info);
+/* Pure: the decision from what was read (quota < 0 or period 0: none). */
+uint32_t mp_cpus_decide(uint32_t affinity, int64_t quota, uint64_t period,
+                        const struct mp_auto_rules *rules, struct mp_cpus_info *info);
 
 /* Pure helpers, exposed for the unit tests. */
 

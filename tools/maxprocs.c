@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "shim/limits.h"   /* MP_MAXPROCS: pure constants */
+#include "tools/live.h"
 #include "tools/profile.h"
 
 #ifndef MP_VERSION
@@ -76,6 +77,10 @@ struct settings {
 static void usage(FILE *out)
 {
 	fputs("usage: maxprocs [OPTION...] [--] PROGRAM [ARGS...]\n"
+	      "       maxprocs profile|report ...       (see maxprocs(1))\n"
+	      "       maxprocs ps                       capped processes of this user\n"
+	      "       maxprocs top [-b] [-n COUNT] [-d SECONDS] [PID...]\n"
+	      "       maxprocs set PID N|auto           change a running program's cap\n"
 	      "Run PROGRAM with at most N of its threads running user code at once.\n\n",
 	      out);
 	for (size_t i = 0; i < NOPTIONS; i++) {
@@ -220,6 +225,9 @@ static void parse_args(int argc, char **argv, struct settings *set)
 			snprintf(name, sizeof name, "-%c/--%s", o->shortopt, o->option);
 		else
 			snprintf(name, sizeof name, "--%s", o->option);
+		/* MAXPROCS=auto: the one word an option takes (its row says so). */
+		if (strcmp(set->value[i], "auto") == 0 && strncmp(o->accepted, "auto", 4) == 0)
+			continue;
 		mp_tool_check_value(name, set->value[i], o->lo, o->hi);
 	}
 	if (optind >= argc)
@@ -405,6 +413,12 @@ int main(int argc, char **argv)
 	/* Subcommands (a program of that name: maxprocs -- report ...). */
 	if (argc > 1 && strcmp(argv[1], "report") == 0)
 		return mp_tool_report(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "ps") == 0)
+		return mp_tool_live_ps(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "top") == 0)
+		return mp_tool_live_top(argc - 1, argv + 1);
+	if (argc > 1 && strcmp(argv[1], "set") == 0)
+		return mp_tool_live_set(argc - 1, argv + 1);
 	if (argc > 1 && strcmp(argv[1], "profile") == 0) {
 		need_library(argv[0], library, sizeof library);
 		return mp_tool_profile(argc - 1, argv + 1, library);

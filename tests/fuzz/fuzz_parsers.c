@@ -8,7 +8,9 @@
  *   build-clang/tests/fuzz/fuzz_parsers -max_total_time=10 NEW_DIR tests/fuzz/corpus
  *
  * The first byte picks the parser ('0' config, '1' u64, '2' quota files,
- * '3' /proc/self/cgroup line, '4' mountinfo line; any byte, modulo 5); the
+ * '3' /proc/self/cgroup line, '4' mountinfo line, '5' the stats segment's
+ * control reader, /proc/PID/stat start time and MAXPROCS=auto's decision;
+ * any byte, modulo 6); the
  * rest is its text, NUL-terminated (for the config, split at '\n' into the
  * five variables, a value starting with \x01 being unset).
  */
@@ -21,6 +23,7 @@
 #include "shim/config.h"
 #include "shim/cpus.h"
 #include "shim/limits.h"
+#include "shim/statseg.h"
 
 #define TEXT_MAX 4096
 
@@ -128,6 +131,26 @@ static void fuzz_mountinfo(char *text)
 		      strncmp(dir, mnt, strlen(mnt)) == 0);
 }
 
+/* Raw bytes as a control area (never an invalid N), as a stat line, and
+ * as the numbers auto decides from (always 1..MP_MAXPROCS). */
+static void fuzz_segment(const uint8_t *data, size_t size, const char *text)
+{
+	struct mp_seg_control c;
+	uint32_t seen = 0, n = 0;
+	memset(&c, 0, sizeof c);
+	memcpy(&c, data, size < sizeof c ? size : sizeof c);
+	if (mp_seg_control_take(&c, &seen, &n) == 1)
+		check(n == MP_SEG_CONTROL_AUTO || (n >= 1 && n <= MP_MAXPROCS));
+	(void)mp_stat_start_time(text);
+	uint64_t w[4] = { 0, 0, 0, 0 };
+	memcpy(w, data, size < sizeof w ? size : sizeof w);
+	struct mp_auto_rules rules = { (w[3] & 1) != 0, (uint32_t)(w[3] >> 8) % 2048,
+	                               (uint32_t)(w[3] >> 32) % 2048 };
+	struct mp_cpus_info info;
+	uint32_t r = mp_cpus_decide((uint32_t)w[0], (int64_t)w[1], w[2], &rules, &info);
+	check(r >= 1 && r <= MP_MAXPROCS && r == info.result && strlen(info.why) < sizeof info.why);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	char text[TEXT_MAX + 1], copy[TEXT_MAX + 1];
@@ -138,7 +161,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	text[size - 1] = '\0';
 	memcpy(copy, text, size);
 
-	switch ((uint8_t)(data[0] - '0') % 5) {
+	switch ((uint8_t)(data[0] - '0') % 6) {
 	case 0: fuzz_config(copy); break;
 	case 1: fuzz_u64(text); break;
 	case 2: fuzz_quota(text); break;
@@ -154,6 +177,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			                       "cpu", dir, mnt, sizeof(dir));
 		}
 		break;
+	case 5: fuzz_segment(data + 1, size - 1, text); break;
 	}
 	return 0;
 }

@@ -470,3 +470,37 @@ Test(proctask, status_truncated_or_junk)
 	cr_assert_neq(mp_proctask_parse(junk, (long)strlen(junk), &ti), 0, "SigPnd not hex");
 	cr_assert_neq(mp_proctask_parse("", 0, &ti), 0);
 }
+
+/* Issue 14: MAXPROCS=auto, MAXPROCS_STATS and the auto rules. */
+Test(config, auto_and_stats_settings)
+{
+	struct mp_config cfg;
+	struct warnings w;
+	struct mp_env env = { .procs = "auto" };
+	cr_assert_eq(parse(&cfg, &env, 3, &w), 0);
+	cr_assert_eq(cfg.nprocs, 3);
+	cr_assert(!cfg.nprocs_from_env);
+	cr_assert(cfg.stats, "the stats segment is on by default");
+	cr_assert(!cfg.auto_floor);
+	cr_assert_eq(cfg.auto_min, 1);
+	cr_assert_eq(cfg.auto_reserve, 0);
+	env = (struct mp_env){ .stats = "off", .auto_round = "floor", .auto_min = "1024", .auto_reserve = "1023" };
+	cr_assert_eq(parse(&cfg, &env, 2, &w), 0);
+	cr_assert(!cfg.stats);
+	cr_assert(cfg.auto_floor);
+	cr_assert_eq(cfg.auto_min, 1024);
+	cr_assert_eq(cfg.auto_reserve, 1023);
+	env = (struct mp_env){ .stats = "0", .auto_round = "ceil" };
+	parse(&cfg, &env, 2, &w);
+	cr_assert(!cfg.stats);
+	cr_assert(!cfg.auto_floor);
+	env = (struct mp_env){ .stats = "on" };
+	parse(&cfg, &env, 2, &w);
+	cr_assert(cfg.stats);
+	cr_assert_eq(w.n, 0);
+	expect_bad((struct mp_env){ .stats = "2" }, "MAXPROCS_STATS", "2", "using 1");
+	expect_bad((struct mp_env){ .auto_round = "up" }, "MAXPROCS_AUTO_ROUND", "up", "using ceil");
+	expect_bad((struct mp_env){ .auto_min = "0" }, "MAXPROCS_AUTO_MIN", "0", "using 1");
+	expect_bad((struct mp_env){ .auto_reserve = "1024" }, "MAXPROCS_AUTO_RESERVE", "1024", "using 0");
+	expect_bad((struct mp_env){ .procs = "Auto" }, MP_ENV_PROCS, "Auto", "using 2 (auto)");
+}

@@ -92,22 +92,12 @@ static void resize_to(uint32_t n)
 		cap.n = n;
 }
 
-/* "maxprocs set 3" and, under auto, what auto would say. */
-static void why_set(uint32_t n)
+/* Why N is n: "maxprocs set 3", "MAXPROCS=2". */
+static void why_is(const char *source, uint32_t n)
 {
 	struct mp_line ln;
 	mp_line_init(&ln);
-	mp_line_str(&ln, "maxprocs set ");
-	mp_line_u64(&ln, n);
-	ln.buf[ln.len] = '\0';
-	copy_str(cap.why, sizeof cap.why, ln.buf);
-}
-
-static void why_env(uint32_t n)
-{
-	struct mp_line ln;
-	mp_line_init(&ln);
-	mp_line_str(&ln, "MAXPROCS=");
+	mp_line_str(&ln, source);
 	mp_line_u64(&ln, n);
 	ln.buf[ln.len] = '\0';
 	copy_str(cap.why, sizeof cap.why, ln.buf);
@@ -150,7 +140,7 @@ static void control_read(struct mp_seg_control *c)
 		/* Back to what the environment said. */
 		if (cap.env_n) {
 			cap.source = MP_SEG_SRC_ENV;
-			why_env(cap.env_n);
+			why_is("MAXPROCS=", cap.env_n);
 			resize_to(cap.env_n);
 		} else {
 			cap.source = MP_SEG_SRC_AUTO;
@@ -160,7 +150,7 @@ static void control_read(struct mp_seg_control *c)
 		}
 	} else {
 		cap.source = MP_SEG_SRC_SET;
-		why_set(req);
+		why_is("maxprocs set ", req);
 		resize_to(req);
 	}
 	cap.control_applied = cap.n;
@@ -281,7 +271,7 @@ void mp_preload_stats_init(const struct mp_config *cfg, const struct mp_cpus_inf
 	if (cfg->nprocs_from_env) {
 		cap.source = MP_SEG_SRC_ENV;
 		cap.env_n = cfg->nprocs;
-		why_env(cfg->nprocs);
+		why_is("MAXPROCS=", cfg->nprocs);
 	} else {
 		cap.source = MP_SEG_SRC_AUTO;
 		cap.auto_n = cpus->result;

@@ -53,7 +53,7 @@ start() {
 field() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< " $2"; }
 
 # top_line: one batch line of process $pid (the last of -n 1)
-top_line() { "$launcher" top -b -n 1 "$pid" | grep "^pid=$pid "; }
+top_line() { "$launcher" top -b -n 1 "$pid" | grep "^pid=$pid comm="; }
 
 # wait_n N SECONDS: until top shows N=N
 wait_n() {
@@ -80,7 +80,7 @@ top)
 	"$launcher" top -b -n 3 -d 0.3 "$pid" > "$dir/top" || fail "top failed"
 	cat "$dir/top"
 	[ "$(grep -c '^maxprocs top - ' "$dir/top")" = 3 ] || fail "expected 3 refreshes"
-	[ "$(grep -c "^pid=$pid " "$dir/top")" = 3 ] || fail "expected 3 lines of process $pid"
+	[ "$(grep -c "^pid=$pid comm=" "$dir/top")" = 3 ] || fail "expected 3 lines of process $pid"
 	while read -r line; do
 		[ "$(field N "$line")" = 2 ] || fail "N is not 2: $line"
 		[ "$(field why "$line")" = '"MAXPROCS=2"' ] || fail "why is not MAXPROCS=2: $line"
@@ -91,7 +91,7 @@ top)
 		[ "$r" -le 2 ] || fail "more threads running than N: $line"
 		ps_=$(( $(field p_idle "$line") + $(field p_running "$line") + $(field p_in_call "$line") + $(field p_stopped "$line") ))
 		[ "$ps_" = 2 ] || fail "the P table has $ps_ Ps: $line"
-	done < <(grep "^pid=$pid " "$dir/top")
+	done < <(grep "^pid=$pid comm=" "$dir/top")
 	finish
 	echo "top: N=2 and 7 threads in 3 refreshes"
 	;;
@@ -115,7 +115,7 @@ resize)
 		"$launcher" set "$pid" $n > "$dir/set" || fail "set $n failed: $(cat "$dir/set")"
 		grep -q "N=$n " "$dir/set" || fail "set did not confirm N=$n: $(cat "$dir/set")"
 		sleep 0.6   # settle: holders of stopped Ps reach a call or are preempted
-		"$launcher" top -b -n 4 -d 0.25 "$pid" | grep "^pid=$pid " > "$dir/top"
+		"$launcher" top -b -n 4 -d 0.25 "$pid" | grep "^pid=$pid comm=" > "$dir/top"
 		while read -r line; do
 			[ "$(field N "$line")" = $n ] || fail "N is not $n: $line"
 			held=$(( $(field p_running "$line") + $(field p_in_call "$line") ))
@@ -268,12 +268,12 @@ fork)
 	[ -n "$child" ] && [ -e "$segdir/$child" ] || fail "the fork child has no segment of its own"
 	pids+=("$child")
 	pl=$(top_line)
-	cl=$("$launcher" top -b -n 1 "$child" | grep "^pid=$child ")
+	cl=$("$launcher" top -b -n 1 "$child" | grep "^pid=$child comm=")
 	echo "$pl" | cut -c1-120; echo "$cl" | cut -c1-120
 	[ "$(field threads "$pl")" = 3 ] || fail "the parent's segment does not show its 3 threads: $pl"
 	[ "$(field threads "$cl")" = 3 ] || fail "the child's segment does not show its 3 threads: $cl"
 	"$launcher" set "$child" 1 > /dev/null || fail "set on the child"
-	[ "$(field N "$("$launcher" top -b -n 1 "$child" | grep "^pid=$child ")")" = 1 ] || fail "the child's N is not 1"
+	[ "$(field N "$("$launcher" top -b -n 1 "$child" | grep "^pid=$child comm=")")" = 1 ] || fail "the child's N is not 1"
 	[ "$(field N "$(top_line)")" = 2 ] || fail "the parent's N changed with the child's"
 	kill -TERM "$child"
 	for _ in $(seq 100); do [ -e "$segdir/$child" ] || break; sleep 0.05; done

@@ -161,9 +161,16 @@ static bool seg_snapshot(const struct seg *s, struct mp_seg_stats *out)
 			continue;
 		}
 		memcpy(out, (const void *)in, sizeof *out);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
+#if defined(__SANITIZE_THREAD__)
+		/* ThreadSanitizer refuses fences; the writer is another process,
+		 * which it does not see anyway. */
+		if (__atomic_load_n(&in->seq, __ATOMIC_ACQUIRE) != s1)
+			continue;
+#else
+		__atomic_thread_fence(__ATOMIC_ACQUIRE);   /* the copy before the second read */
 		if (__atomic_load_n(&in->seq, __ATOMIC_RELAXED) != s1)
 			continue;
+#endif
 		out->why[sizeof out->why - 1] = '\0';
 		if (out->ncounters > MP_SEG_COUNTERS_MAX)
 			out->ncounters = MP_SEG_COUNTERS_MAX;

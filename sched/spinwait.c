@@ -149,6 +149,5 @@ void spin_for_p(struct mp_m *mp, struct mp_mslot *ms)
 	}
 	atomic_store(&ms->spinning, 0);
 	atomic_store(&mp_sched.spinner, -1);
-	now = mp_now_ns();
 	atomic_fetch_add_explicit(&mp_sched.waitspin_ns, now - start, relaxed);
 }

@@ -64,6 +64,10 @@ struct mp_p {
 	 * looks blocked, but it is not the holder's fault.  Set under the
 	 * lock by the hander, cleared by the new owner when it wakes. */
 	_Atomic bool waking;
+	/* When it was handed (mp_now_ns), with opt.count_waits: the new owner
+	 * adds the time to its wiring to handwake_ns.  Written by the hander
+	 * before its release of park, read by the owner after its acquire. */
+	uint64_t handed_at;
 } __attribute__((aligned(MP_CACHELINE)));
 
 /*

@@ -111,6 +111,7 @@ void mp_p_put_prefer_locked(struct mp_p *pp, int prefer_tid)
 	if (mw) {
 		int32_t slot = (int32_t)(mw - mp_tab->m);
 		atomic_store_explicit(&pp->waking, true, relaxed);   /* published with the word */
+		pp->handed_at = mp_sched.opt.count_waits ? mp_now_ns() : 0;
 		mw->nextword = p_assign_locked(pp, slot);   /* release: publishes waking */
 		mw->nextp = (int32_t)pp->id;
 		count(&pp->handoffs);

@@ -116,8 +116,8 @@ void park_locked(struct mp_m *mp)
 		mp_monitor_wake();
 	while (atomic_load_explicit(&ms->park, acquire) == 0)
 		mp_sched_futex_wait(&ms->park, 0);
+	uint64_t now = parked_at ? mp_now_ns() : 0;
 	if (parked_at) {
-		uint64_t now = mp_now_ns();
 		if (now > parked_at) {
 			mp->wait_ns += now - parked_at;
 			/* relaxed: a total for the stats segment, summed, never ordered */
@@ -128,6 +128,9 @@ void park_locked(struct mp_m *mp)
 	pp = ms->nextp >= 0 ? &mp_allp[ms->nextp] : NULL;
 	if (pp) {
 		count(&pp->parks);
+		/* relaxed: a total for the stats segment, summed, never ordered */
+		if (pp->handed_at && now > pp->handed_at)
+			atomic_fetch_add_explicit(&mp_sched.handwake_ns, now - pp->handed_at, memory_order_relaxed);
 		wire(mp, pp, ms->nextword);
 		atomic_store(&pp->waking, false);
 	}

@@ -36,6 +36,7 @@ const char *const mp_call_names[MP_CALL_COUNT] = {
 #define MP_REAL_MAY_BLOCK MP_REAL_STUB
 #define MP_REAL_BLOCKING  MP_REAL_STUB
 #define MP_REAL_TRY_FIRST MP_REAL_STUB
+#define MP_REAL_LOOK_FIRST MP_REAL_STUB
 #define MP_REAL_CUSTOM    MP_REAL_NULL
 #define MP_REAL_REAL      MP_REAL_NULL
 

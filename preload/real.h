@@ -58,6 +58,7 @@ extern const char *const mp_call_names[MP_CALL_COUNT];
 #define MP_REAL_GET_MAY_BLOCK(name) MP_REAL_GET_STUB(name)
 #define MP_REAL_GET_BLOCKING(name)  MP_REAL_GET_STUB(name)
 #define MP_REAL_GET_TRY_FIRST(name) MP_REAL_GET_STUB(name)
+#define MP_REAL_GET_LOOK_FIRST(name) MP_REAL_GET_STUB(name)
 #define MP_REAL_GET_CUSTOM(name)    MP_REAL_GET_CHECKED(name)
 #define MP_REAL_GET_REAL(name)      MP_REAL_GET_CHECKED(name)
 

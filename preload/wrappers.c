@@ -1,5 +1,6 @@
 /*
- * wrappers.c - the wrappers of every MAY_BLOCK, BLOCKING and TRY_FIRST row
+ * wrappers.c - the wrappers of every MAY_BLOCK, BLOCKING, TRY_FIRST and
+ * LOOK_FIRST row
  * of calls.def.  A MAY_BLOCK or BLOCKING row is:
  *
  *   ssize_t read(int fd, void *buf, size_t n)
@@ -25,6 +26,7 @@
  *       return real(m);
  *   }
  */
+#include "preload/look.h"
 #include "preload/real.h"
 #include "preload/try.h"
 #include "preload/wrap.h"
@@ -37,7 +39,9 @@
  * for anything else.  pass_if is checked by the wrapper, before either.
  */
 #define MP_GENERAL(enter, kind, ret, name, params, args)                    \
-	static __attribute__((noinline)) ret mp_general_##name params       \
+	MP_GENERAL_AS(mp_general_##name, enter, kind, ret, name, params, args)
+#define MP_GENERAL_AS(fn, enter, kind, ret, name, params, args)             \
+	static __attribute__((noinline)) ret fn params                      \
 	{                                                                   \
 		mp_real_##name##_fn real = mp_real_##name();                \
 		uint64_t t0 = mp_prof_begin();                              \
@@ -97,11 +101,39 @@
 		MP_FAST_CALL(name, args, BLOCKING);                         \
 	}
 
+/* A LOOK_FIRST row (look.h): while a waiter spins for a P, look first; a
+ * call that would sleep takes the general blocking bracket
+ * (mp_sleeps_NAME), which hands the P to the spinner at once. */
+#define MP_ARGS(...) __VA_ARGS__
+#define MP_LOOK_WRAPPER(ret, name, params, args, pass_if, look)             \
+	MP_GENERAL(mp_enter_syscall, SYSCALL, ret, name, params, args)      \
+	MP_GENERAL_AS(mp_sleeps_##name, mp_enter_blocking, BLOCKING, ret, name, params, args) \
+	MP_EXPORT ret name params                                           \
+	{                                                                   \
+		mp_real_##name##_fn real = mp_real_##name();                \
+		if (pass_if)                                                \
+			return real args;                                   \
+		if (__builtin_expect(mp_spinner_waits(), 0)) {              \
+			ret r;                                              \
+			switch (mp_look_##look(&r, MP_ARGS args)) {         \
+			case MP_LOOK_DONE:                                  \
+				return r;                                   \
+			case MP_LOOK_SLEEPS:                                \
+				mp_note_look_handoff();                     \
+				return mp_sleeps_##name args;               \
+			case MP_LOOK_UNKNOWN:                               \
+				break;                                      \
+			}                                                   \
+		}                                                           \
+		MP_FAST_CALL(name, args, SYSCALL);                          \
+	}
+
 #define MP_WRAP_MAY_BLOCK(ret, name, params, args, pass_if, try)            \
 	MP_WRAPPER(mp_enter_syscall, SYSCALL, ret, name, params, args, pass_if)
 #define MP_WRAP_BLOCKING(ret, name, params, args, pass_if, try)             \
 	MP_WRAPPER(mp_enter_blocking, BLOCKING, ret, name, params, args, pass_if)
 #define MP_WRAP_TRY_FIRST(...) MP_TRY_WRAPPER(__VA_ARGS__)
+#define MP_WRAP_LOOK_FIRST(...) MP_LOOK_WRAPPER(__VA_ARGS__)
 #define MP_WRAP_CUSTOM(...)
 #define MP_WRAP_REAL(...)
 

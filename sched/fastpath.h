@@ -220,6 +220,19 @@ static inline __attribute__((always_inline)) void mp_enter_blocking_fast(void)
 }
 
 /*
+ * A waiter spins for a P (sched/spinwait.c) and this M holds one, outside
+ * any call: a may-block call that would sleep should give it over at once
+ * (the LOOK_FIRST rows, preload/look.h).  spinner has a line of its own,
+ * written when a spin starts and ends, so this load costs nothing while
+ * nobody waits.
+ */
+static inline bool mp_spinner_waits(void)
+{
+	return atomic_load_explicit(&mp_sched.spinner, memory_order_relaxed) >= 0 &&
+	       mp_self.p && !mp_self.depth;
+}
+
+/*
  * The general exit.  CAS protocol: CAS the old P from the exact SYSCALL
  * word we stored back to RUNNING.  Any other word means it was retaken,
  * flagged or stopped: mp_exit_slow.  m.p is set last and depth cleared

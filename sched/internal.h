@@ -227,7 +227,10 @@ struct mp_sched {
 	uintptr_t preempt_cookie;
 	uint32_t pidle[MP_MAXPROCS];   /* idle stack of P ids; under lock */
 	int32_t qhead, qtail;          /* FIFO of parked M slots (-1: empty); under lock */
-	_Atomic int32_t spinner;       /* the M slot spinning for a P (-1: none; spinwait.c) */
+	/* The M slot spinning for a P (-1: none; spinwait.c).  A line of its
+	 * own: every may-block call's wrapper reads it (mp_spinner_waits). */
+	_Atomic int32_t spinner __attribute__((aligned(MP_CACHELINE)));
+	char spinner_line_[MP_CACHELINE - sizeof(int32_t)];
 	struct mp_revoked revoked[MP_MAXPROCS]; /* under lock */
 	_Atomic uint32_t nrevoked;     /* slots in use; written under lock */
 

@@ -142,6 +142,7 @@ void mp_m_attach_reserved(void);
 void mp_m_disown(void);
 bool mp_m_attached(void);
 bool mp_m_holds_p(void);         /* m.p != 0 */
+void mp_note_look_handoff(void); /* a LOOK_FIRST call gives its P to the spinner */
 int  mp_m_pid(void);             /* id of the P this M holds, or -1 */
 
 /* vfork: from just before the child is created until the parent resumes,

@@ -151,3 +151,10 @@ void spin_for_p(struct mp_m *mp, struct mp_mslot *ms)
 	atomic_store(&mp_sched.spinner, -1);
 	atomic_fetch_add_explicit(&mp_sched.waitspin_ns, now - start, relaxed);
 }
+
+void mp_note_look_handoff(void)
+{
+	struct mp_p *pp = mp_self.p;
+	if (pp)
+		count(&pp->look_handoffs);
+}

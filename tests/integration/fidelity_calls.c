@@ -667,6 +667,7 @@ struct fd_case {
 #define MP_CASE_MAY_BLOCK(name) MP_CASE(name)
 #define MP_CASE_BLOCKING(name) MP_CASE(name)
 #define MP_CASE_TRY_FIRST(name) MP_CASE(name)
+#define MP_CASE_LOOK_FIRST(name) MP_CASE(name)
 #define MP_CASE_CUSTOM(name) MP_CASE(name)
 #define MP_CASE_REAL(name)
 static const struct fd_case cases[] = {

@@ -142,13 +142,14 @@ void mp_retake_locked(struct mp_p *pp)
 /*
  * steal_blocking_locked: a waiter just queued.  A P whose holder entered a
  * known-blocking call need not wait for the monitor's tick: take it now and
- * hand it to the head of the queue (FIFO order is kept).  The CAS
+ * hand it to the head of the queue (FIFO order is kept), one per M that
+ * waits: once the queue is empty a P taken would only go idle.  The CAS
  * protocol's version, under the lock.
  */
 void steal_blocking_locked(void)
 {
 	uint32_t len = atomic_load_explicit(&mp_sched.ptable_len, relaxed);
-	for (uint32_t i = 0; i < len && mp_sched.qhead; i++) {
+	for (uint32_t i = 0; i < len && !waitq_empty_locked(); i++) {
 		struct mp_p *pp = &mp_allp[i];
 		uint64_t w = atomic_load(&pp->word);
 		if (pw_state(w) != P_SYSCALL || !(w & PW_BLOCKING))

@@ -84,9 +84,16 @@ void park_locked(struct mp_m *mp)
 	struct mp_mslot *ms = mslot(mp->slot);
 	struct mp_p *pp = pidle_pop_locked();
 	if (pp) {
-		uint64_t w = p_assign_locked(pp, mp->slot);
+		/* Wired before the lock goes: from the unlock on, the P is a
+		 * held P like any other.  Assigned but not wired, it would be
+		 * RUNNING in mp's name while mp's m.p is still 0; a monitor
+		 * that then found mp descheduled or asleep (in the unlock's
+		 * futex wake) would revoke it and hand it on, and the late
+		 * wire would take a P that is no longer ours.  Wired, the
+		 * same revoke is an ordinary one that mp notices at its next
+		 * entry point. */
+		wire(mp, pp, p_assign_locked(pp, mp->slot));
 		mp_unlock(&mp_sched.lock);
-		wire(mp, pp, w);
 		return;
 	}
 	if (!atomic_load_explicit(&mp_sched.active, relaxed)) {
@@ -133,6 +140,11 @@ void park_locked(struct mp_m *mp)
 			atomic_fetch_add_explicit(&mp_sched.handwake_ns, now - pp->handed_at, memory_order_relaxed);
 		wire(mp, pp, ms->nextword);
 		atomic_store(&pp->waking, false);
+		/* Taken: no hander writes nextp again before we queue again
+		 * (under the lock), so ours to clear without it.  Left set, a
+		 * detach from inside a later call (m.p 0) would take it for a
+		 * P handed while leaving a park and wire it a second time. */
+		ms->nextp = -1;
 	}
 	/* Only now: a handler that ran between the wake-up and the wire would
 	 * find a P handed to us but not yet ours (waking: never revoked), and

@@ -87,3 +87,47 @@ Test(blocking, each_blocking_call_frees_one_p, .init = sched_up_nomon_2p, .fini 
 	assert_no_worker_failures();
 	assert_all_ps_idle(2);
 }
+
+/*
+ * An M handed a P while parked keeps, in its M slot, which P that was
+ * (nextp).  If it then gives that P away in a call (enter-blocking with a
+ * waiter) and leaves from inside the call (a cancellation whose cleanup did
+ * not run, pthread_exit from a handler), detach must not take the old
+ * nextp for a P handed while leaving a park: that P is another M's now.
+ * It used to wire it again ("wire: P not assigned to this M").
+ */
+Test(blocking, detach_inside_a_call_after_a_hand_off_wires_nothing, .init = sched_up_nomon_1p, .fini = sched_down, .timeout = 60)
+{
+	static struct agent h, w;
+	agent_start(&h, 1);
+	agent_start(&w, 2);
+	agent_run(&h, A_ATTACH);
+	agent_post(&w, A_ATTACH);
+	cr_assert(WAIT_UNTIL(stats().waiting == 1, MP_TEST_WAIT_MS), "W did not park");
+
+	/* W is handed P0 while parked (nextp = 0). */
+	agent_run(&h, A_ENTER_BLOCKING);
+	cr_assert(agent_wait(&w, 1, MP_TEST_WAIT_MS), "W was not handed P0");
+	cr_assert_eq(atomic_load(&w.pid), 0);
+	agent_post(&h, A_EXIT);
+	cr_assert(WAIT_UNTIL(stats().waiting == 1, MP_TEST_WAIT_MS), "H did not park on exit");
+
+	/* W's blocking call hands P0 back to H at once; W leaves from inside it. */
+	agent_run(&w, A_ENTER_BLOCKING);
+	cr_assert(agent_wait(&h, 3, MP_TEST_WAIT_MS), "W's blocking call did not hand P0 to H");
+	cr_assert_eq(atomic_load(&h.pid), 0);
+	agent_run(&w, A_DETACH);
+	struct mp_stats s = stats();
+	cr_assert_eq(s.threads, 1, "%s", stats_str(&s));
+	cr_assert_eq(s.running, 1, "%s", stats_str(&s));
+	cr_assert_eq(h.m->p, &mp_allp[0], "H lost P0 to W's detach");
+	uint64_t word = atomic_load(&mp_allp[0].word);
+	cr_assert_eq(pw_state(word), P_RUNNING, "P0 is in state %u, not H's", pw_state(word));
+	cr_assert_eq(pw_gen(word), pw_gen(h.m->pword), "P0 changed hands under H");
+
+	agent_run(&h, A_DETACH);
+	agent_finish(&h);
+	agent_finish(&w);
+	assert_no_worker_failures();
+	assert_all_ps_idle(1);
+}

@@ -9,10 +9,10 @@
 static double ns_per_read(int64_t (*rd)(clockid_t))
 {
 	struct timespec a, b;
-	volatile int64_t sink = 0;
+	volatile uint64_t sink = 0;   /* unsigned: 200000 readings of an uptime past 12.8 h overflow an int64_t */
 	clock_gettime(CLOCK_MONOTONIC, &a);
 	for (int i = 0; i < READS; i++)
-		sink += rd(CLOCK_MONOTONIC);
+		sink += (uint64_t)rd(CLOCK_MONOTONIC);
 	clock_gettime(CLOCK_MONOTONIC, &b);
 	(void)sink;
 	return ((b.tv_sec - a.tv_sec) * 1e9 + (b.tv_nsec - a.tv_nsec)) / READS;

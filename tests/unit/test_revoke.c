@@ -1,4 +1,4 @@
-/* test_revoke.c - the monitor revokes only Ps whose holder blocked outside the table, never one just handed to a parked M that has not woken yet. */
+/* test_revoke.c - the monitor revokes only Ps whose holder blocked outside the table, never one just handed to a parked M that has not woken yet; an M that takes an idle P wires it before anyone can revoke it. */
 #include <linux/audit.h>
 #include <linux/filter.h>
 #include <linux/futex.h>
@@ -144,6 +144,104 @@ Test(revoke, p_handed_to_a_sleeping_m_is_not_revoked, .init = sched_up_long_slic
 	agent_finish(&h);
 	agent_finish(&w);
 	agent_finish(&w2);
+	close(fd);
+	assert_no_worker_failures();
+	assert_all_ps_idle(1);
+}
+
+/* Answers every held call of the listener until told to stop (the trapped
+ * M may wake a sleeper of the lock again later). */
+static atomic_bool responder_stop;
+
+static void *responder(void *arg)
+{
+	int fd = (int)(intptr_t)arg;
+	while (!atomic_load(&responder_stop)) {
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		if (poll(&pfd, 1, 10) != 1)
+			continue;
+		struct seccomp_notif req;
+		memset(&req, 0, sizeof req);
+		if (ioctl(fd, SECCOMP_IOCTL_NOTIF_RECV, &req) == 0)
+			let_call_continue(fd, req.id);
+	}
+	return NULL;
+}
+
+/*
+ * An M that finds an idle P assigns it to itself under the lock.  It used
+ * to wire it (m.p) only after the unlock: in between, the P was RUNNING in
+ * the M's name with m.p still 0, and not `waking` (nobody woke the M).  A
+ * monitor that found the M there without CPU progress — descheduled for
+ * three slices on a loaded machine, or asleep in the unlock's futex wake —
+ * revoked it and handed it on, and the late wire then aborted with "wire:
+ * P not assigned to this M" (test_race under load).  Now the M wires before
+ * it unlocks: such a revoke is an ordinary one of a holder blocked outside
+ * the table, which the M notices at its next entry point.
+ *
+ * The window is held open as above: M's unlock finds a sleeper on the lock
+ * (the test, which held it while M came to take it) and wakes it with a
+ * FUTEX_WAKE that the seccomp filter holds; meanwhile W2 queues, so the
+ * monitor ticks and finds M asleep.
+ */
+Test(revoke, p_popped_from_the_idle_stack_is_wired_before_the_unlock, .init = sched_up_long_slice, .fini = sched_down, .timeout = 60)
+{
+	static struct agent m, w2;
+	agent_start(&m, 1);
+	agent_start(&w2, 2);
+	trap_word = (const uint32_t *)&mp_sched.lock.word;
+	m.call = install_trap;
+	agent_run(&m, A_CALL);
+	int fd = atomic_load(&listener);
+	if (fd < 0)
+		cr_skip_test("seccomp user notification unavailable (%s): cannot hold an unlock open",
+		             strerror(-fd));
+
+	/* M comes to take the lock while the test holds it, so it sleeps on
+	 * it (word 2) and its own unlock will have to wake somebody. */
+	mp_lock(&mp_sched.lock);
+	agent_post(&m, A_ATTACH);
+	bool contended = WAIT_UNTIL(atomic_load(&mp_sched.lock.word) == 2, MP_TEST_WAIT_MS);
+	mp_unlock(&mp_sched.lock);
+	cr_assert(contended, "M never waited for the lock");
+	uint64_t id = await_trapped_call(fd);
+	cr_assert_neq(id, 0, "M's attach never reached the unlock after taking the idle P");
+	cr_assert_eq(atomic_load(&m.done), 1, "M's attach finished through a held unlock");
+	cr_assert_eq(pw_state(atomic_load(&mp_allp[0].word)), P_RUNNING, "P0 not taken by M");
+	/* (expect: go on, so that the old code aborts as it did in test_race) */
+	cr_expect_eq(m.m->p, &mp_allp[0],
+	             "M unlocked with P0 assigned to it but not wired (m.p is 0)");
+
+	/* W2 waits, the monitor ticks and revokes P0 from M, asleep in the
+	 * kernel with it, and hands it to W2. */
+	agent_post(&w2, A_ATTACH);
+	bool handed = agent_wait(&w2, 1, MP_TEST_WAIT_MS);
+	struct mp_stats s = stats();
+	cr_assert(handed, "the monitor left P0 with M, asleep in the kernel: %s", stats_str(&s));
+	cr_assert_eq(s.revokes, 1, "%s", stats_str(&s));
+	cr_assert_eq(atomic_load(&w2.pid), 0);
+
+	pthread_t rt;
+	atomic_store(&responder_stop, false);
+	cr_assert_eq(pthread_create(&rt, NULL, responder, (void *)(intptr_t)fd), 0);
+	cr_assert(let_call_continue(fd, id), "SECCOMP_IOCTL_NOTIF_SEND: %s", strerror(errno));
+	cr_assert(agent_wait(&m, 2, MP_TEST_WAIT_MS), "M's attach did not finish");
+
+	/* M runs on with a revoked P (overshoot) and notices at its next
+	 * call: it queues behind W2 and gets P0 when W2 leaves. */
+	agent_run(&m, A_ENTER_SYSCALL);
+	cr_assert_null(m.m->p, "M holds a P inside a call");
+	agent_post(&m, A_EXIT);
+	cr_assert(WAIT_UNTIL(stats().waiting == 1, MP_TEST_WAIT_MS), "M did not queue for a P");
+	agent_run(&w2, A_DETACH);
+	cr_assert(agent_wait(&m, 4, MP_TEST_WAIT_MS), "W2's detach did not hand P0 to M");
+	cr_assert_eq(atomic_load(&m.pid), 0);
+	agent_run(&m, A_DETACH);
+
+	agent_finish(&m);
+	agent_finish(&w2);
+	atomic_store(&responder_stop, true);
+	pthread_join(rt, NULL);
 	close(fd);
 	assert_no_worker_failures();
 	assert_all_ps_idle(1);

@@ -82,6 +82,9 @@ static void lite_fail(const char *file, int line, const char *expr, const char *
 #define cr_assert_gt(a, b, ...)  LITE_CMP(a, >, b, __VA_ARGS__)
 #define cr_assert_geq(a, b, ...) LITE_CMP(a, >=, b, __VA_ARGS__)
 #define cr_assert_null(p, ...)   LITE_CMP((const void *)(p), ==, NULL, __VA_ARGS__)
+/* Criterion's expect goes on after a failure; here it ends the test, which
+ * fails either way. */
+#define cr_expect_eq(a, b, ...)  LITE_CMP(a, ==, b, __VA_ARGS__)
 
 #define cr_log_info(...) \
 	do { fprintf(stderr, "[----] " __VA_ARGS__); fputc('\n', stderr); } while (0)

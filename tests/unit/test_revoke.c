@@ -208,9 +208,13 @@ Test(revoke, p_popped_from_the_idle_stack_is_wired_before_the_unlock, .init = sc
 	cr_assert_neq(id, 0, "M's attach never reached the unlock after taking the idle P");
 	cr_assert_eq(atomic_load(&m.done), 1, "M's attach finished through a held unlock");
 	cr_assert_eq(pw_state(atomic_load(&mp_allp[0].word)), P_RUNNING, "P0 not taken by M");
-	/* (expect: go on, so that the old code aborts as it did in test_race) */
+	/* (expect: go on, so that the old code aborts as it did in test_race).
+	 * M's own field, read while M sleeps in the held call: ThreadSanitizer
+	 * cannot see that order, so its build leaves the look out. */
+#ifndef __SANITIZE_THREAD__
 	cr_expect_eq(m.m->p, &mp_allp[0],
 	             "M unlocked with P0 assigned to it but not wired (m.p is 0)");
+#endif
 
 	/* W2 waits, the monitor ticks and revokes P0 from M, asleep in the
 	 * kernel with it, and hands it to W2. */

@@ -60,7 +60,7 @@ enum mp_syscall_class {
 #define MP_SYSNO_LIMIT 512
 
 static const unsigned char mp_sysno_class[MP_SYSNO_LIMIT] = {
-#define MP_SYSNO(nr, class, name) [nr] = MP_SC_##class,
+#define MP_SYSNO(nr, class, trap, name) [nr] = MP_SC_##class,
 #include "preload/sysno.def"
 #undef MP_SYSNO
 };

@@ -121,6 +121,11 @@ void mp_m_detach(void)
 	mp->depth--;
 }
 
+void mp_count_trap(void)
+{
+	count(&mp_sched.traps);
+}
+
 void mp_m_vfork_begin(void)
 {
 	mp_self.depth++;

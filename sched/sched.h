@@ -147,6 +147,9 @@ int  mp_m_pid(void);             /* id of the P this M holds, or -1 */
 /* vfork: from just before the child is created until the parent resumes,
  * every call of this thread passes straight through, so the child, which
  * runs on this thread's memory and TLS, changes nothing of ours. */
+/* Catch-all mode: one more trapped call bracketed (counter traps). */
+void mp_count_trap(void);
+
 void mp_m_vfork_begin(void);
 void mp_m_vfork_end(void);
 

@@ -90,6 +90,8 @@ static void usage(FILE *out)
 			continue;
 		if (o->shortopt)
 			snprintf(left, sizeof left, "-%c, --%s %s", o->shortopt, o->option, o->metavar);
+		else if (!*o->metavar)
+			snprintf(left, sizeof left, "    --%s", o->option);   /* a switch: sets 1 */
 		else
 			snprintf(left, sizeof left, "    --%s %s", o->option, o->metavar);
 		fprintf(out, "  %-20s %s\n  %-20s %s; sets %s\n", left, o->doc, "",
@@ -118,7 +120,10 @@ static const char *accepted_options(void)
 			continue;
 		if (o->shortopt)
 			n += (size_t)snprintf(buf + n, sizeof buf - n, "-%c %s, ", o->shortopt, o->metavar);
-		n += (size_t)snprintf(buf + n, sizeof buf - n, "--%s %s, ", o->option, o->metavar);
+		if (!*o->metavar)
+			n += (size_t)snprintf(buf + n, sizeof buf - n, "--%s, ", o->option);
+		else
+			n += (size_t)snprintf(buf + n, sizeof buf - n, "--%s %s, ", o->option, o->metavar);
 	}
 	snprintf(buf + n, sizeof buf - n, "-h, -V");
 	return buf;
@@ -174,8 +179,9 @@ static void parse_args(int argc, char **argv, struct settings *set)
 		const struct launcher_option *o = &options[i];
 		if (!*o->option)
 			continue;
-		longopts[nl++] = (struct option){ o->option, required_argument, NULL,
-		                                  o->shortopt ? o->shortopt : OPT_FIRST + (int)i };
+		/* A row without a metavar is a switch (--catch-all): it sets 1. */
+		longopts[nl++] = (struct option){ o->option, *o->metavar ? required_argument : no_argument,
+		                                  NULL, o->shortopt ? o->shortopt : OPT_FIRST + (int)i };
 		if (o->shortopt) {
 			optstring[ns++] = (char)o->shortopt;
 			optstring[ns++] = ':';
@@ -195,7 +201,7 @@ static void parse_args(int argc, char **argv, struct settings *set)
 			if (options[i].shortopt && options[i].shortopt == c)
 				row = i;
 		if (row < NOPTIONS) {
-			set->value[row] = optarg;
+			set->value[row] = *options[row].metavar ? optarg : (char *)"1";
 			continue;
 		}
 		switch (c) {

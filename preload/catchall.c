@@ -86,11 +86,13 @@ long mp_catchall_syscall6(long nr, long a1, long a2, long a3, long a4, long a5, 
 
 enum mp_trap_id {
 #define MP_TRAP_ROW_TRAP(nr, class, name) MP_TRAP_##name,
+#define MP_TRAP_ROW_MASK(nr, class, name) MP_TRAP_##name,
 #define MP_TRAP_ROW_NOTRAP(nr, class, name)
 #define MP_SYSNO(nr, class, trap, name) MP_TRAP_ROW_##trap(nr, class, name)
 #include "preload/sysno.def"
 #undef MP_SYSNO
 #undef MP_TRAP_ROW_TRAP
+#undef MP_TRAP_ROW_MASK
 	MP_TRAP_COUNT
 };
 
@@ -105,12 +107,15 @@ struct mp_trap_row {
 #define MP_TRAP_BLOCKS_MAY_BLOCK false
 #define MP_TRAP_BLOCKS_BLOCKING true
 #define MP_TRAP_BLOCKS_FUTEX true
+#define MP_TRAP_BLOCKS_PASS false
 static const struct mp_trap_row mp_traps[MP_TRAP_COUNT] = {
 #define MP_TRAP_ROW_TRAP(nr, class, name) { nr, MP_TRAP_BLOCKS_##class, "SYS_" #name },
+#define MP_TRAP_ROW_MASK(nr, class, name) { nr, false, "SYS_" #name },
 #define MP_SYSNO(nr, class, trap, name) MP_TRAP_ROW_##trap(nr, class, name)
 #include "preload/sysno.def"
 #undef MP_SYSNO
 #undef MP_TRAP_ROW_TRAP
+#undef MP_TRAP_ROW_MASK
 #undef MP_TRAP_ROW_NOTRAP
 };
 
@@ -153,6 +158,49 @@ static __attribute__((noinline)) long mp_trapped_blocking(unsigned id, long nr, 
 	return mp_reissue(nr, g);
 }
 
+/* Copy from or to user memory as the kernel would: a bad address is
+ * -EFAULT, not a crash (process_vm_*v on ourselves). */
+static long mp_copy_user(void *dst, const void *src, size_t n, bool to_user)
+{
+	struct iovec local = { to_user ? (void *)src : dst, n };
+	struct iovec remote = { to_user ? dst : (void *)src, n };
+	long r = mp_catchall_syscall6(to_user ? SYS_process_vm_writev : SYS_process_vm_readv,
+	                              mp_raw_getpid(), (long)&local, 1, (long)&remote, 1, 0);
+	return r == (long)n ? 0 : -EFAULT;
+}
+
+#define MP_SIGBIT(sig) (1ull << ((sig) - 1))
+
+/* libc's rt_sigprocmask(how, set, old, size), emulated: the new mask goes
+ * into the interrupted context, which the sigreturn applies on the way
+ * back to libc, exactly when the kernel would have applied it, less
+ * SIGSYS.  The thread's mask now is the one saved in the context. */
+static long mp_emulate_sigprocmask(ucontext_t *uc, const greg_t *g)
+{
+	int how = (int)g[REG_RDI];
+	const void *set = (const void *)g[REG_RSI];
+	void *old = (void *)g[REG_RDX];
+	uint64_t cur, want;
+
+	if (g[REG_R10] != 8)
+		return -EINVAL;
+	memcpy(&cur, &uc->uc_sigmask, sizeof cur);
+	want = cur;
+	if (set) {
+		uint64_t s;
+		if (how != SIG_BLOCK && how != SIG_UNBLOCK && how != SIG_SETMASK)
+			return -EINVAL;
+		if (mp_copy_user(&s, set, sizeof s, false))
+			return -EFAULT;
+		want = how == SIG_BLOCK ? cur | s : how == SIG_UNBLOCK ? cur & ~s : s;
+		want &= ~(MP_SIGBIT(SIGKILL) | MP_SIGBIT(SIGSTOP) | MP_SIGBIT(SIGSYS));
+	}
+	if (old && mp_copy_user(old, &cur, sizeof cur, true))
+		return -EFAULT;
+	memcpy(&uc->uc_sigmask, &want, sizeof want);
+	return 0;
+}
+
 static void mp_on_sigsys(int sig, siginfo_t *si, void *ucv)
 {
 	ucontext_t *uc = ucv;
@@ -168,7 +216,9 @@ static void mp_on_sigsys(int sig, siginfo_t *si, void *ucv)
 	greg_t *g = uc->uc_mcontext.gregs;
 	unsigned id = mp_trap_of_nr[nr] - 1u;
 	long r;
-	if (mp_self.depth != 0) {
+	if (nr == SYS_rt_sigprocmask) {
+		r = mp_emulate_sigprocmask(uc, g);
+	} else if (mp_self.depth != 0) {
 		r = mp_reissue(nr, g);   /* inside a wrapper: bracketed already */
 	} else {
 		mp_count_trap();
@@ -238,8 +288,43 @@ static ssize_t mp_stub_pwrite64(int fd, const void *buf, size_t n, off64_t off)
 	return mp_stub_call(SYS_pwrite64, fd, (long)buf, (long)n, (long)off);
 }
 
+/* The masks, as glibc's pthread_sigmask gives them to the kernel (its own
+ * SIGCANCEL and SIGSETXID never blocked), from the stub: libc's
+ * rt_sigprocmask would trap to be emulated. */
+static long mp_stub_sigmask(int how, const sigset_t *set, sigset_t *old)
+{
+	uint64_t s;
+	const void *p = set;
+	if (set) {
+		memcpy(&s, set, sizeof s);   /* glibc copies it too: a bad pointer faults there */
+		s &= ~(MP_SIGBIT(32) | MP_SIGBIT(33));
+		if (how != SIG_UNBLOCK)
+			s &= ~MP_SIGBIT(SIGSYS);
+		p = &s;
+	}
+	return mp_catchall_syscall6(SYS_rt_sigprocmask, how, (long)p, (long)old, 8, 0, 0);
+}
+
+static int mp_stub_pthread_sigmask(int how, const sigset_t *restrict set, sigset_t *restrict old)
+{
+	long r = mp_stub_sigmask(how, set, old);
+	return r < 0 ? (int)-r : 0;
+}
+
+static int mp_stub_sigprocmask(int how, const sigset_t *restrict set, sigset_t *restrict old)
+{
+	long r = mp_stub_sigmask(how, set, old);
+	if (r < 0) {
+		errno = (int)-r;
+		return -1;
+	}
+	return 0;
+}
+
 static void mp_catchall_own_calls(void)
 {
+	__atomic_store_n(&mp_real_sigprocmask_ptr, mp_stub_sigprocmask, __ATOMIC_RELAXED);
+	__atomic_store_n(&mp_real_pthread_sigmask_ptr, mp_stub_pthread_sigmask, __ATOMIC_RELAXED);
 	__atomic_store_n(&mp_real_read_ptr, mp_stub_read, __ATOMIC_RELAXED);
 	__atomic_store_n(&mp_real_write_ptr, mp_stub_write, __ATOMIC_RELAXED);
 	__atomic_store_n(&mp_real_readv_ptr, mp_stub_readv, __ATOMIC_RELAXED);
@@ -403,8 +488,12 @@ bool mp_catchall_init(void)
 	}
 	spec.trap_nrs = nrs;
 	spec.ntrap = n;
-	/* glibc's lock waits with every signal blocked (notes 4.1c). */
-	if (mp_libc_function("__lll_lock_wait_private", "GLIBC_PRIVATE", &spec.exempt[0]))
+	/* glibc's lock waits with every signal blocked (notes 4.1c) need no
+	 * exemption: libc's rt_sigprocmask is trapped and emulated without
+	 * SIGSYS, so no libc window blocks it.  MAXPROCS_CATCH_ALL_EXEMPT_LLL
+	 * (a debugging aid, not a setting) puts the exemption back. */
+	if (getenv("MAXPROCS_CATCH_ALL_EXEMPT_LLL") &&
+	    mp_libc_function("__lll_lock_wait_private", "GLIBC_PRIVATE", &spec.exempt[0]))
 		spec.nexempt = 1;
 	int len = mp_bpf_build(&spec, code, sizeof code / sizeof code[0]);
 	if (len < 0) {
@@ -413,6 +502,7 @@ bool mp_catchall_init(void)
 	}
 	bool quiet = mp_filtered_already();
 	bool admin = mp_has_cap_sys_admin();
+	mp_monitor_keep_signal_open(SIGSYS);
 	if (mp_signals_own_sigsys(mp_on_sigsys) != 0) {
 		mp_catchall_refuse("cannot install the SIGSYS handler");
 		return false;

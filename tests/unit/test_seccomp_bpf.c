@@ -33,6 +33,7 @@
  * takes them. */
 static const uint32_t table_nrs[] = {
 #define MP_ROW_TRAP(nr) nr,
+#define MP_ROW_MASK(nr) nr,
 #define MP_ROW_NOTRAP(nr)
 #define MP_SYSNO(nr, class, trap, name) MP_ROW_##trap(nr)
 #include "preload/sysno.def"

@@ -7,6 +7,7 @@
  *   sigblock_read  a thread that blocks every signal, then reads through stdio
  *   handler_write  a SIGALRM handler that writes while a trapped read blocks (SA_RESTART: the read goes on), then EINTR without SA_RESTART
  *   cancel_read    pthread_cancel of a thread blocked in a trapped read
+ *   timer_thread   a SIGEV_THREAD timer's function (glibc runs it with every signal blocked) sleeps and writes
  * In a library run with the mode on, a case that should trap checks the counter traps grew. */
 
 #include <dlfcn.h>
@@ -196,6 +197,12 @@ static int case_exec(const char *static_child)
 		FILE *p = popen("echo popen", "r");
 		it_check(p && fgets(line, sizeof line, p), "popen");
 		it_check(pclose(p) == 0, "pclose");
+		/* A failed exec: posix_spawn's parent reaps the child with
+		 * every signal blocked. */
+		pid_t pid;
+		char *argv[] = { "nonexistent", NULL };
+		it_check(posix_spawn(&pid, "/nonexistent", NULL, NULL, argv, environ) == ENOENT,
+		         "posix_spawn(/nonexistent) did not fail with ENOENT");
 	}
 	printf("50 x /bin/true, sh, system, popen%s: all exited normally\n",
 	       have_static ? ", static child" : "");
@@ -339,6 +346,36 @@ static int case_cancel_read(void)
 	return IT_PASS;
 }
 
+static atomic_int ticks;
+
+static void on_tick(union sigval v)
+{
+	(void)v;
+	it_sleep_ms(1);   /* nanosleep: libc's clock_nanosleep under it traps (nested) */
+	fputs("", stdout);
+	if (write(devnull, "t", 1) != 1)
+		abort();
+	atomic_fetch_add(&ticks, 1);
+}
+
+static int case_timer_thread(void)
+{
+	timer_t t;
+	struct sigevent ev;
+	struct itimerspec every5ms = { { 0, 5000000 }, { 0, 5000000 } };
+	it_sys(devnull = open("/dev/null", O_WRONLY));
+	memset(&ev, 0, sizeof ev);
+	ev.sigev_notify = SIGEV_THREAD;
+	ev.sigev_notify_function = on_tick;
+	it_sys(timer_create(CLOCK_MONOTONIC, &ev, &t));
+	it_sys(timer_settime(t, 0, &every5ms, NULL));
+	while (atomic_load(&ticks) < 10)
+		it_sleep_ms(5);
+	it_sys(timer_delete(t));
+	printf("10 timer-thread ticks slept and wrote\n");
+	return IT_PASS;
+}
+
 int main(int argc, char **argv)
 {
 	it_check_mode();
@@ -360,5 +397,7 @@ int main(int argc, char **argv)
 		return case_handler_write();
 	if (!strcmp(c, "cancel_read"))
 		return case_cancel_read();
+	if (!strcmp(c, "timer_thread"))
+		return case_timer_thread();
 	it_fail("unknown case '%s'", c);
 }

@@ -138,10 +138,59 @@ const char *const *mp_catchall_call_names(unsigned *count)
 
 #if defined(__x86_64__)
 
+static long mp_copy_user(void *dst, const void *src, size_t n, bool to_user);
+
+#define MP_SIGBIT(sig) (1ull << ((sig) - 1))
+
+/* The calls that take a signal mask for their duration (sigsuspend,
+ * ppoll, pselect6, epoll_pwait[2]): the argument that holds it, or -1.
+ * A handler that runs during the call runs under that mask: it is passed
+ * on without SIGSYS, as every other mask the program sets. */
+static int mp_mask_arg(long nr)
+{
+	switch (nr) {
+	case SYS_rt_sigsuspend:
+		return 0;
+	case SYS_ppoll:
+		return 3;
+	case SYS_epoll_pwait:
+	case SYS_epoll_pwait2:
+		return 4;
+	case SYS_pselect6:
+		return 5;   /* a pointer to { const sigset_t *, size_t } */
+	default:
+		return -1;
+	}
+}
+
+/* Re-issued as trapped: the arguments from the context, a mask argument
+ * copied without SIGSYS when it has it (an unreadable one is passed on as
+ * it is: the kernel then says EFAULT). */
 static long mp_reissue(long nr, const greg_t *g)
 {
-	return mp_catchall_syscall6(nr, g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10],
-	                            g[REG_R8], g[REG_R9]);
+	long a[6] = { g[REG_RDI], g[REG_RSI], g[REG_RDX], g[REG_R10], g[REG_R8], g[REG_R9] };
+	int m = mp_mask_arg(nr);
+	uint64_t mask;
+	struct { const void *ss; size_t len; } sel;
+	if (m >= 0 && a[m]) {
+		const void *where = (const void *)a[m];
+		if (nr == SYS_pselect6) {
+			if (mp_copy_user(&sel, where, sizeof sel, false) || !sel.ss)
+				goto issue;
+			where = sel.ss;
+		}
+		if (mp_copy_user(&mask, where, sizeof mask, false) || !(mask & MP_SIGBIT(SIGSYS)))
+			goto issue;
+		mask &= ~MP_SIGBIT(SIGSYS);
+		if (nr == SYS_pselect6) {
+			sel.ss = &mask;
+			a[m] = (long)&sel;
+		} else {
+			a[m] = (long)&mask;
+		}
+	}
+issue:
+	return mp_catchall_syscall6(nr, a[0], a[1], a[2], a[3], a[4], a[5]);
 }
 
 /* The brackets of wrap.h: the exit half also runs when cancellation
@@ -168,8 +217,6 @@ static long mp_copy_user(void *dst, const void *src, size_t n, bool to_user)
 	                              mp_raw_getpid(), (long)&local, 1, (long)&remote, 1, 0);
 	return r == (long)n ? 0 : -EFAULT;
 }
-
-#define MP_SIGBIT(sig) (1ull << ((sig) - 1))
 
 /* libc's rt_sigprocmask(how, set, old, size), emulated: the new mask goes
  * into the interrupted context, which the sigreturn applies on the way

@@ -7,12 +7,14 @@
  *   sigblock_read  a thread that blocks every signal, then reads through stdio
  *   handler_write  a SIGALRM handler that writes while a trapped read blocks (SA_RESTART: the read goes on), then EINTR without SA_RESTART
  *   cancel_read    pthread_cancel of a thread blocked in a trapped read
+ *   suspend_mask   sigsuspend and ppoll with every signal but one blocked; its handler sleeps (a trap)
  *   timer_thread   a SIGEV_THREAD timer's function (glibc runs it with every signal blocked) sleeps and writes
  * In a library run with the mode on, a case that should trap checks the counter traps grew. */
 
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <malloc.h>
+#include <poll.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/syscall.h>
@@ -346,6 +348,47 @@ static int case_cancel_read(void)
 	return IT_PASS;
 }
 
+static volatile sig_atomic_t usr1s;
+
+static void on_usr1(int sig)
+{
+	(void)sig;
+	it_sleep_ms(1);   /* traps: SIGSYS must not be in the call's mask */
+	usr1s++;
+}
+
+static void *send_usr1(void *arg)
+{
+	it_sleep_ms(30);
+	it_pt(pthread_kill(*(pthread_t *)arg, SIGUSR1));
+	return NULL;
+}
+
+static int case_suspend_mask(void)
+{
+	struct sigaction sa;
+	sigset_t all_but_usr1, usr1;
+	pthread_t self = pthread_self(), t;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_usr1;
+	it_sys(sigaction(SIGUSR1, &sa, NULL));
+	sigemptyset(&usr1);
+	sigaddset(&usr1, SIGUSR1);
+	it_pt(pthread_sigmask(SIG_BLOCK, &usr1, NULL));
+	sigfillset(&all_but_usr1);
+	sigdelset(&all_but_usr1, SIGUSR1);
+	it_create(&t, send_usr1, &self);
+	it_check(sigsuspend(&all_but_usr1) == -1 && errno == EINTR, "sigsuspend");
+	it_join(t);
+	it_create(&t, send_usr1, &self);
+	struct timespec ten_s = { 10, 0 };
+	it_check(ppoll(NULL, 0, &ten_s, &all_but_usr1) == -1 && errno == EINTR, "ppoll");
+	it_join(t);
+	it_check(usr1s == 2, "%d handlers ran", (int)usr1s);
+	printf("sigsuspend and ppoll: the handler slept under their masks\n");
+	return IT_PASS;
+}
+
 static atomic_int ticks;
 
 static void on_tick(union sigval v)
@@ -397,6 +440,8 @@ int main(int argc, char **argv)
 		return case_handler_write();
 	if (!strcmp(c, "cancel_read"))
 		return case_cancel_read();
+	if (!strcmp(c, "suspend_mask"))
+		return case_suspend_mask();
 	if (!strcmp(c, "timer_thread"))
 		return case_timer_thread();
 	it_fail("unknown case '%s'", c);

@@ -370,6 +370,11 @@ static int mp_stub_sigprocmask(int how, const sigset_t *restrict set, sigset_t *
 
 static void mp_catchall_own_calls(void)
 {
+#if defined(__SANITIZE_ADDRESS__)
+	/* ASan builds keep its interceptors (and its unwinding through them:
+	 * a cancellation from our stub trips its sigaltstack check). */
+	return;
+#endif
 	__atomic_store_n(&mp_real_sigprocmask_ptr, mp_stub_sigprocmask, __ATOMIC_RELAXED);
 	__atomic_store_n(&mp_real_pthread_sigmask_ptr, mp_stub_pthread_sigmask, __ATOMIC_RELAXED);
 	__atomic_store_n(&mp_real_read_ptr, mp_stub_read, __ATOMIC_RELAXED);

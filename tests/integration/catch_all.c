@@ -332,6 +332,12 @@ static int case_cancel_read(void)
 {
 	pthread_t t;
 	void *ret;
+#if defined(__SANITIZE_ADDRESS__)
+	/* ASan's own check fails on this even without the library (its
+	 * sigaltstack interceptor, in the thread's teardown after the cancel). */
+	fprintf(stderr, "catch_all cancel_read: skipped under AddressSanitizer\n");
+	return IT_SKIP;
+#endif
 	it_sys(pipe(fds));
 	FILE *in = fdopen(fds[0], "r");
 	it_check(in != NULL, "fdopen");

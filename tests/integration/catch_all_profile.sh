@@ -2,6 +2,8 @@
 # catch_all_profile: in catch-all mode the stall profile names a trapped
 # call by its system call: stdio's fgets blocks in SYS_read.
 prog=$1
+# Sanitizer builds: the preload comes before the ASan runtime.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0:detect_leaks=0"
 dir=$(mktemp -d) || exit 1
 trap 'rm -rf "$dir"' EXIT
 for p in 1 2; do

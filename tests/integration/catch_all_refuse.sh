@@ -4,6 +4,8 @@
 # filter inherited across exec would trap in a child whose libc lands at
 # the same address).  Skips (77) without setarch.
 prog=$1
+# Sanitizer builds: the preload comes before the ASan runtime.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0:detect_leaks=0"
 command -v setarch >/dev/null 2>&1 || { echo "setarch not found: skipped" >&2; exit 77; }
 err=$(mktemp) || exit 1
 trap 'rm -f "$err"' EXIT

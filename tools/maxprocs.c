@@ -94,8 +94,11 @@ static void usage(FILE *out)
 			snprintf(left, sizeof left, "    --%s", o->option);   /* a switch: sets 1 */
 		else
 			snprintf(left, sizeof left, "    --%s %s", o->option, o->metavar);
-		fprintf(out, "  %-20s %s\n  %-20s %s; sets %s\n", left, o->doc, "",
-		        o->accepted, o->env);
+		if (!*o->metavar)
+			fprintf(out, "  %-20s %s\n  %-20s sets %s=1\n", left, o->doc, "", o->env);
+		else
+			fprintf(out, "  %-20s %s\n  %-20s %s; sets %s\n", left, o->doc, "",
+			        o->accepted, o->env);
 	}
 	fputs("  -h, --help           show this help and exit\n"
 	      "  -V, --version        show the version and exit\n\n"
@@ -215,6 +218,9 @@ static void parse_args(int argc, char **argv, struct settings *set)
 			mp_tool_die_usage("option '%s' needs a value (see 'maxprocs "
 			          "--help')", argv[optind - 1]);
 		default:
+			if (optopt >= OPT_FIRST && optopt < OPT_FIRST + (int)NOPTIONS)
+				mp_tool_die_usage("option '--%s' takes no value",
+				                  options[optopt - OPT_FIRST].option);
 			if (optopt != 0)
 				mp_tool_die_usage("unknown option '-%c'; accepted: %s", optopt,
 				          accepted_options());

@@ -8,12 +8,16 @@
  *   handler_write  a SIGALRM handler that writes while a trapped read blocks (SA_RESTART: the read goes on), then EINTR without SA_RESTART
  *   cancel_read    pthread_cancel of a thread blocked in a trapped read
  *   suspend_mask   sigsuspend and ppoll with every signal but one blocked; its handler sleeps (a trap)
+ *   getaddrinfo    resolve slow.test (catch_all_getaddrinfo.sh runs a slow resolver) while a thread computes
  *   timer_thread   a SIGEV_THREAD timer's function (glibc runs it with every signal blocked) sleeps and writes
  * In a library run with the mode on, a case that should trap checks the counter traps grew. */
 
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <malloc.h>
+#include <netdb.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
 #include <spawn.h>
@@ -395,6 +399,31 @@ static int case_suspend_mask(void)
 	return IT_PASS;
 }
 
+static void *compute_100ms(void *arg)
+{
+	(void)arg;
+	it_burn_cpu(0.1);
+	return NULL;
+}
+
+static int case_getaddrinfo(void)
+{
+	struct addrinfo hints, *res;
+	char text[64];
+	pthread_t t;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_INET;
+	hints.ai_socktype = SOCK_STREAM;
+	it_create(&t, compute_100ms, NULL);
+	int r = getaddrinfo("slow.test", "80", &hints, &res);
+	it_check(r == 0, "getaddrinfo: %s", gai_strerror(r));
+	it_join(t);
+	inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, text, sizeof text);
+	printf("slow.test: %s\n", text);
+	freeaddrinfo(res);
+	return IT_PASS;
+}
+
 static atomic_int ticks;
 
 static void on_tick(union sigval v)
@@ -448,6 +477,8 @@ int main(int argc, char **argv)
 		return case_cancel_read();
 	if (!strcmp(c, "suspend_mask"))
 		return case_suspend_mask();
+	if (!strcmp(c, "getaddrinfo"))
+		return case_getaddrinfo();
 	if (!strcmp(c, "timer_thread"))
 		return case_timer_thread();
 	it_fail("unknown case '%s'", c);

@@ -473,19 +473,10 @@ static bool mp_has_cap_sys_admin(void)
 	return (data[CAP_SYS_ADMIN / 32].effective >> (CAP_SYS_ADMIN % 32)) & 1;
 }
 
-/* /proc/self/status says a filter is in and no_new_privs is set: an
- * ancestor in catch-all mode most likely, which printed the mode's line
- * already (each exec'd child would repeat it). */
-static bool mp_status_field_nonzero(const char *buf, const char *field)
-{
-	const char *p = strstr(buf, field);
-	if (!p)
-		return false;
-	for (p += strlen(field); *p == ' ' || *p == '\t'; p++)
-		;
-	return *p >= '1' && *p <= '9';
-}
-
+/* The mode's start line is printed once per tree of processes, not by
+ * every exec'd child: quiet when a filter is in already and the parent
+ * has this library loaded (its own line was printed by it or an
+ * ancestor).  Raw reads; anything unreadable means "print". */
 static bool mp_filtered_already(void)
 {
 	char buf[4096];
@@ -502,8 +493,46 @@ static bool mp_filtered_already(void)
 	}
 	mp_raw_syscall(SYS_close, fd, 0, 0);
 	buf[len] = 0;
-	return mp_status_field_nonzero(buf, "\nSeccomp:") &&
-	       mp_status_field_nonzero(buf, "\nNoNewPrivs:");
+	const char *p = strstr(buf, "\nSeccomp:");
+	if (!p)
+		return false;
+	for (p += 9; *p == ' ' || *p == '\t'; p++)
+		;
+	return *p >= '1' && *p <= '2';
+}
+
+static bool mp_parent_has_library(void)
+{
+	static const char needle[] = "libmaxprocs";
+	char path[64], buf[8192 + sizeof needle];
+	struct mp_line ln;
+	size_t keep = 0;
+	bool found = false;
+
+	mp_line_init(&ln);
+	mp_line_str(&ln, "/proc/");
+	mp_line_i64(&ln, mp_raw_syscall(SYS_getppid, 0, 0, 0));
+	mp_line_str(&ln, "/maps");
+	if (ln.len >= sizeof path)
+		return false;
+	memcpy(path, ln.buf, ln.len);
+	path[ln.len] = 0;
+	int fd = (int)mp_raw_syscall6(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0);
+	if (fd < 0)
+		return false;
+	while (!found) {
+		long n = mp_raw_syscall(SYS_read, fd, buf + keep, sizeof buf - 1 - keep);
+		if (n <= 0)
+			break;
+		size_t len = keep + (size_t)n;
+		buf[len] = 0;
+		found = strstr(buf, needle) != NULL;
+		/* A name cut at the end of this read is whole in the next. */
+		keep = len < sizeof needle - 1 ? len : sizeof needle - 1;
+		memmove(buf, buf + len - keep, keep);
+	}
+	mp_raw_syscall(SYS_close, fd, 0, 0);
+	return found;
 }
 
 bool mp_catchall_init(void)
@@ -552,7 +581,7 @@ bool mp_catchall_init(void)
 		mp_catchall_refuse("libc's text straddles a 4 GiB boundary");
 		return false;
 	}
-	bool quiet = mp_filtered_already();
+	bool quiet = mp_filtered_already() && mp_parent_has_library();
 	bool admin = mp_has_cap_sys_admin();
 	mp_monitor_keep_signal_open(SIGSYS);
 	if (mp_signals_own_sigsys(mp_on_sigsys) != 0) {

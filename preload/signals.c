@@ -26,6 +26,15 @@
 MP_EXPORT int sigaction(int sig, const struct sigaction *restrict act,
                         struct sigaction *restrict old)
 {
+	if (sig == SIGSYS && mp_signals_sigsys_owned() && !mp_signals_owned(sig)) {
+		/* Catch-all mode in a vfork child (CPython's resets every
+		 * handler before exec): our handler stays, or the child's next
+		 * trapped call would kill it.  It reads back the program's
+		 * disposition; nothing of the parent's changes. */
+		if (old)
+			mp_signals_sigsys_view(old);
+		return 0;
+	}
 	if (!mp_signals_owned(sig)) {
 		/* Catch-all mode: a handler that blocks SIGSYS and makes a
 		 * trapped call would be killed (the program reads back the mask

@@ -642,6 +642,16 @@ int mp_signals_own_sigsys(void (*handler)(int, siginfo_t *, void *))
 	return r == 0 ? 0 : -EINVAL;
 }
 
+void mp_signals_sigsys_view(struct sigaction *old)
+{
+	struct mp_ksigaction prev = read_prog(&sigsys_owned);   /* the sequence lock: no store */
+	memset(old, 0, sizeof *old);
+	old->sa_handler = (__sighandler_t)prev.handler;
+	old->sa_flags = (int)prev.flags;
+	old->sa_restorer = (void (*)(void))prev.restorer;
+	memcpy(&old->sa_mask, &prev.mask, sizeof prev.mask);
+}
+
 void mp_signals_sigsys_to_program(siginfo_t *si, ucontext_t *uc)
 {
 	deliver_to_program(&sigsys_owned, SIGSYS, si, uc);

@@ -85,6 +85,9 @@ bool mp_signals_sigsys_owned(void);
  * disposition (its handler, an ignore, or the default: death). */
 void mp_signals_sigsys_to_program(siginfo_t *si, ucontext_t *uc);
 
+/* The program's SIGSYS disposition, read only (a vfork child may). */
+void mp_signals_sigsys_view(struct sigaction *old);
+
 /* siginterrupt(sig, 1) makes later signal() calls install without
  * SA_RESTART (glibc's _sigintr); kept here for owned signals. */
 void mp_signals_set_interrupt(int sig, bool interrupt);

@@ -34,6 +34,7 @@
 #include "preload/real.h"
 #include "preload/wrap.h"
 #include "preload/preload.h"
+#include "preload/catchall.h"
 
 #include <fcntl.h>
 #include <string.h>
@@ -284,12 +285,14 @@ static void mp_preload_profile_init(void)
 		return;
 	}
 	memcpy(mp_prof_dir + n, dir, strlen(dir) + 1);
+	unsigned ncalls = MP_CALL_COUNT;
+	const char *const *names = mp_catchall_on ? mp_catchall_call_names(&ncalls) : mp_call_names;
 	struct mp_prof_options po = {
 		.dir = mp_prof_dir,
 		.min_ns = mp_config.profile_min_ns,
 		.flush_ms = mp_config.profile_flush_ms,
-		.ncalls = MP_CALL_COUNT,
-		.call_names = mp_call_names,
+		.ncalls = ncalls,
+		.call_names = names,
 		.describe = mp_prof_describe,
 	};
 	int r = mp_prof_init(&po);
@@ -394,6 +397,10 @@ __attribute__((constructor(101))) static void mp_preload_init(void)
 		mp_preload_fail("cannot register the fork handler", r);
 		goto out;
 	}
+	/* After the signals (SIGSYS joins the owned ones), before the profiler
+	 * (the trapped calls' names). */
+	if (mp_config.catch_all)
+		mp_catchall_init();
 	if (mp_config.profile_dir)
 		mp_preload_profile_init();
 	mp_m_attach();

@@ -26,8 +26,26 @@
 MP_EXPORT int sigaction(int sig, const struct sigaction *restrict act,
                         struct sigaction *restrict old)
 {
-	if (!mp_signals_owned(sig))
+	if (sig == SIGSYS && mp_signals_sigsys_owned() && !mp_signals_owned(sig)) {
+		/* Catch-all mode in a vfork child (CPython's resets every
+		 * handler before exec): our handler stays, or the child's next
+		 * trapped call would kill it.  It reads back the program's
+		 * disposition; nothing of the parent's changes. */
+		if (old)
+			mp_signals_sigsys_view(old);
+		return 0;
+	}
+	if (!mp_signals_owned(sig)) {
+		/* Catch-all mode: a handler that blocks SIGSYS and makes a
+		 * trapped call would be killed (the program reads back the mask
+		 * without SIGSYS). */
+		if (act && mp_signals_sigsys_owned() && sigismember(&act->sa_mask, SIGSYS) == 1) {
+			struct sigaction copy = *act;
+			sigdelset(&copy.sa_mask, SIGSYS);
+			return mp_real_sigaction()(sig, &copy, old);
+		}
 		return mp_real_sigaction()(sig, act, old);
+	}
 	/* Read act as libc would (a bad pointer faults here as it does
 	 * there); the kernel's disposition stays ours. */
 	return mp_signals_sigaction(sig, act, old);
@@ -115,7 +133,9 @@ MP_EXPORT __sighandler_t sigset(int sig, __sighandler_t disp)
 	sigemptyset(&set);
 	sigaddset(&set, sig);
 	if (disp == SIG_HOLD) {
-		if (mp_real_sigprocmask()(SIG_BLOCK, &set, &oset) < 0)
+		sigset_t tmp;
+		if (mp_real_sigprocmask()(SIG_BLOCK, mp_signals_mask_for_kernel(SIG_BLOCK, &set, &tmp),
+		                          &oset) < 0)
 			return SIG_ERR;
 		if (sigismember(&oset, sig))
 			return SIG_HOLD;

@@ -60,7 +60,7 @@ enum mp_syscall_class {
 #define MP_SYSNO_LIMIT 512
 
 static const unsigned char mp_sysno_class[MP_SYSNO_LIMIT] = {
-#define MP_SYSNO(nr, class, name) [nr] = MP_SC_##class,
+#define MP_SYSNO(nr, class, trap, name) [nr] = MP_SC_##class,
 #include "preload/sysno.def"
 #undef MP_SYSNO
 };
@@ -145,6 +145,23 @@ static long mp_syscall_fork(mp_real_syscall_fn real, long nr, const long *a)
 	return r;
 }
 
+/* Catch-all mode: syscall(SYS_rt_sigaction) with a mask that blocks
+ * SIGSYS goes to the kernel without it, as sigaction() does (signals.c).
+ * The structure is read as the kernel would: a bad pointer is EFAULT. */
+static long mp_syscall_sigaction_without_sigsys(mp_real_syscall_fn real, const long *a)
+{
+	struct mp_ksigaction k;
+	struct iovec local = { &k, sizeof k };
+	struct iovec remote = { (void *)a[1], sizeof k };
+
+	if (mp_raw_syscall6(SYS_process_vm_readv, mp_raw_getpid(), (long)&local, 1,
+	                    (long)&remote, 1, 0) != (long)sizeof k ||
+	    !(k.mask & (1ull << (SIGSYS - 1))))
+		return real(SYS_rt_sigaction, a[0], a[1], a[2], a[3], a[4], a[5]);
+	k.mask &= ~(1ull << (SIGSYS - 1));
+	return real(SYS_rt_sigaction, a[0], (long)&k, a[2], a[3], a[4], a[5]);
+}
+
 /* Six arguments are fetched whether the caller passed them or not, as
  * glibc's own syscall() does; the sixth lies in the caller's frame, which
  * ASan would report as an overflow, so it does not check this function. */
@@ -180,6 +197,8 @@ MP_EXPORT __attribute__((no_sanitize_address)) long syscall(long nr, ...)
 			errno = (int)-r;
 			return -1;
 		}
+		if (a[1] && mp_signals_sigsys_owned())
+			return mp_syscall_sigaction_without_sigsys(real, a);
 		break;
 	case MP_SC_FORK:
 		return mp_syscall_fork(real, nr, a);

@@ -239,6 +239,9 @@ struct mp_sched {
 	_Atomic int mon_sleeping;      /* deep sleep: a waiter must wake it */
 	_Atomic int mon_stop;
 	_Atomic int mon_running;
+	/* Signals the monitor never blocks (catch-all mode: SIGSYS, which its
+	 * libc calls, thread exit included, may take). */
+	uint64_t mon_open_signals;
 	pthread_t mon_thread;
 	struct mp_options opt;
 	uint64_t start_ns;

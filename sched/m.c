@@ -121,6 +121,16 @@ void mp_m_detach(void)
 	mp->depth--;
 }
 
+void mp_count_trap(void)
+{
+	count(&mp_sched.traps);
+}
+
+void mp_monitor_keep_signal_open(int sig)
+{
+	mp_sched.mon_open_signals |= 1ull << (sig - 1);
+}
+
 void mp_m_vfork_begin(void)
 {
 	mp_self.depth++;

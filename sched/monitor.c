@@ -712,6 +712,10 @@ static void *monitor_main(void *arg)
 	/* Never run the program's signal handlers on this thread. */
 	sigset_t all;
 	sigfillset(&all);
+	uint64_t open;
+	memcpy(&open, &all, sizeof open);
+	open &= ~mp_sched.mon_open_signals;
+	memcpy(&all, &open, sizeof open);
 	mp_raw_syscall6(SYS_rt_sigprocmask, SIG_BLOCK, (long)&all, 0, 8, 0, 0);
 	for (uint32_t i = 0; i < MP_MAXPROCS; i++) {
 		mon[i].cs.cpu_ns = -1;

@@ -148,6 +148,13 @@ int  mp_m_pid(void);             /* id of the P this M holds, or -1 */
 /* vfork: from just before the child is created until the parent resumes,
  * every call of this thread passes straight through, so the child, which
  * runs on this thread's memory and TLS, changes nothing of ours. */
+/* Catch-all mode: one more trapped call bracketed (counter traps). */
+void mp_count_trap(void);
+
+/* Catch-all mode: the monitor thread never blocks sig (SIGSYS: a trap
+ * with it blocked kills).  Before the monitor starts. */
+void mp_monitor_keep_signal_open(int sig);
+
 void mp_m_vfork_begin(void);
 void mp_m_vfork_end(void);
 

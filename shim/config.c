@@ -120,6 +120,9 @@ int mp_config_parse(struct mp_config *cfg, const struct mp_env *env,
 	                  MP_SPIN_DEFAULT_US, warn, ctx, &bad, &v))
 		cfg->spin_ns = v * 1000;
 
+	cfg->catch_all = false;
+	if (mp_config_one(&mp_setting_catch_all, env->catch_all, 0, warn, ctx, &bad, &v))
+		cfg->catch_all = v != 0;
 	cfg->debug = false;
 	if (mp_config_one(&mp_setting_debug, env->debug, 0, warn, ctx, &bad,
 	                  &v))

@@ -74,6 +74,7 @@ struct mp_config {
 	uint64_t profile_min_ns;
 	uint64_t profile_flush_ms;  /* 0: the files only at the end */
 	bool stats;               /* publish the stats segment (MAXPROCS_STATS) */
+	bool catch_all;           /* trap libc's own blocking calls (MAXPROCS_CATCH_ALL) */
 	bool auto_floor;          /* MAXPROCS_AUTO_ROUND=floor */
 	uint32_t auto_min;        /* MAXPROCS_AUTO_MIN */
 	uint32_t auto_reserve;    /* MAXPROCS_AUTO_RESERVE */

@@ -51,9 +51,17 @@ struct owned_sig {
 	_Atomic uint64_t prog[4];
 	bool interrupt;               /* siginterrupt(sig, 1) */
 	unsigned long kflags;         /* our flags now in the kernel */
+	void (*handler)(int, siginfo_t *, void *);   /* ours, in the kernel */
+	unsigned long extra_flags;    /* always in kflags (SIGSYS: SA_NODEFER) */
+	bool open_mask;               /* our handler runs with no signal blocked */
 };
 
-static struct owned_sig owned;       /* one owned signal: the preemption one */
+static void on_owned_signal(int sig, siginfo_t *si, void *uc);
+/* The preemption signal. */
+static struct owned_sig owned = { .handler = on_owned_signal };
+/* SIGSYS in catch-all mode (mp_signals_own_sigsys): the filter's traps go
+ * to preload's handler, every other SIGSYS to the program's disposition. */
+static struct owned_sig sigsys_owned;
 static _Atomic int owned_lock;
 static mp_sigaction_fn real_sigaction;
 static void *libc_restorer;          /* what libc's sigaction puts in sa_restorer */
@@ -84,8 +92,6 @@ static __thread uintptr_t stack_lo __attribute__((tls_model("initial-exec")));
  * it runs at (the spin probe reads a little above sp): 0 unknown. */
 static __thread uintptr_t stack_hi __attribute__((tls_model("initial-exec")));
 
-static void on_owned_signal(int sig, siginfo_t *si, void *uc);
-
 static inline uint64_t bit(int sig) { return 1ull << (sig - 1); }
 
 static void lock(void)
@@ -108,17 +114,17 @@ static void unlock(void)
  * acquire, so the second load of seq cannot move above them; the writer's
  * word stores are release, so they cannot move above the odd seq.
  */
-static struct mp_ksigaction read_prog(void)
+static struct mp_ksigaction read_prog(struct owned_sig *o)
 {
 	uint64_t w[4];
 	struct mp_ksigaction a;
 	for (;;) {
-		uint32_t s1 = atomic_load_explicit(&owned.seq, memory_order_acquire);
+		uint32_t s1 = atomic_load_explicit(&o->seq, memory_order_acquire);
 		if (s1 & 1)
 			continue;
 		for (int i = 0; i < 4; i++)
-			w[i] = atomic_load_explicit(&owned.prog[i], memory_order_acquire);
-		if (atomic_load_explicit(&owned.seq, memory_order_relaxed) == s1)
+			w[i] = atomic_load_explicit(&o->prog[i], memory_order_acquire);
+		if (atomic_load_explicit(&o->seq, memory_order_relaxed) == s1)
 			break;
 	}
 	a.handler = (void *)(uintptr_t)w[0];
@@ -129,13 +135,13 @@ static struct mp_ksigaction read_prog(void)
 }
 
 /* Under the lock. */
-static void write_prog(const struct mp_ksigaction *a)
+static void write_prog(struct owned_sig *o, const struct mp_ksigaction *a)
 {
 	uint64_t w[4] = { (uintptr_t)a->handler, a->flags, (uintptr_t)a->restorer, a->mask };
-	atomic_fetch_add_explicit(&owned.seq, 1, memory_order_acq_rel);
+	atomic_fetch_add_explicit(&o->seq, 1, memory_order_acq_rel);
 	for (int i = 0; i < 4; i++)
-		atomic_store_explicit(&owned.prog[i], w[i], memory_order_release);
-	atomic_fetch_add_explicit(&owned.seq, 1, memory_order_release);
+		atomic_store_explicit(&o->prog[i], w[i], memory_order_release);
+	atomic_fetch_add_explicit(&o->seq, 1, memory_order_release);
 }
 
 /*
@@ -153,16 +159,20 @@ static unsigned long kernel_flags_for(const struct mp_ksigaction *a)
 	return f;
 }
 
-static int install_handler(int sig, unsigned long flags,
-                           void (*handler)(int, siginfo_t *, void *))
+static int install_handler_mask(int sig, unsigned long flags,
+                                void (*handler)(int, siginfo_t *, void *), bool open_mask)
 {
 	struct sigaction sa;
 	memset(&sa, 0, sizeof sa);
 	sa.sa_sigaction = handler;
 	sa.sa_flags = (int)flags;
 	sigfillset(&sa.sa_mask);
+	if (open_mask)
+		sigemptyset(&sa.sa_mask);
 	if (real_sigaction(sig, &sa, NULL) != 0)
 		return -1;
+	if (open_mask)
+		return 0;
 	/* Every signal blocked while we run: a handler of the program must
 	 * not run while this thread is parked inside ours, nor may an
 	 * asynchronous cancellation unwind it while it holds our lock.
@@ -178,19 +188,26 @@ static int install_handler(int sig, unsigned long flags,
 	return mp_raw_syscall6(SYS_rt_sigaction, sig, (long)&k, 0, 8, 0, 0) == 0 ? 0 : -1;
 }
 
-static int install_kernel(int sig, unsigned long flags)
+static int install_handler(int sig, unsigned long flags,
+                           void (*handler)(int, siginfo_t *, void *))
 {
-	return install_handler(sig, flags, on_owned_signal);
+	return install_handler_mask(sig, flags, handler, false);
+}
+
+static int install_kernel(struct owned_sig *o, unsigned long flags)
+{
+	return install_handler_mask(o->signo, flags | o->extra_flags, o->handler, o->open_mask);
 }
 
 /* Under the lock, with signals blocked. */
-static void set_prog_locked(const struct mp_ksigaction *a)
+static void set_prog_locked(struct owned_sig *o, const struct mp_ksigaction *a)
 {
-	write_prog(a);
-	mp_set_probes_off(a->handler != (void *)SIG_DFL && a->handler != (void *)SIG_IGN);
+	write_prog(o, a);
+	if (o == &owned)
+		mp_set_probes_off(a->handler != (void *)SIG_DFL && a->handler != (void *)SIG_IGN);
 	unsigned long kf = kernel_flags_for(a);
-	if (kf != owned.kflags && install_kernel(owned.signo, kf) == 0)
-		owned.kflags = kf;
+	if (kf != o->kflags && install_kernel(o, kf) == 0)
+		o->kflags = kf;
 }
 
 /* ---- the handler ------------------------------------------------------ */
@@ -226,9 +243,9 @@ static int room_to_park(void)
 	return 1;
 }
 
-static void deliver_to_program(int sig, siginfo_t *si, ucontext_t *uc)
+static void deliver_to_program(struct owned_sig *o, int sig, siginfo_t *si, ucontext_t *uc)
 {
-	struct mp_ksigaction a = read_prog();
+	struct mp_ksigaction a = read_prog(o);
 	if (a.handler == (void *)SIG_IGN)
 		return;
 	if (a.handler == (void *)SIG_DFL) {
@@ -241,9 +258,9 @@ static void deliver_to_program(int sig, siginfo_t *si, ucontext_t *uc)
 		 * A writer holds the lock only with signals blocked, so it is
 		 * never this thread. */
 		lock();
-		struct mp_ksigaction reset = read_prog();   /* the kernel keeps flags and mask */
+		struct mp_ksigaction reset = read_prog(o);   /* the kernel keeps flags and mask */
 		reset.handler = (void *)SIG_DFL;
-		set_prog_locked(&reset);
+		set_prog_locked(o, &reset);
 		unlock();
 	}
 	/* The mask the kernel would have set for the program's handler. */
@@ -252,6 +269,8 @@ static void deliver_to_program(int sig, siginfo_t *si, ucontext_t *uc)
 	m |= a.mask;
 	if (!(a.flags & SA_NODEFER))
 		m |= bit(sig);
+	if (sigsys_owned.signo)
+		m &= ~bit(SIGSYS);   /* catch-all: a trap with SIGSYS blocked kills */
 	mp_raw_sigmask_set(&m);
 	if (a.flags & SA_SIGINFO)
 		((void (*)(int, siginfo_t *, void *))a.handler)(sig, si, uc);
@@ -332,7 +351,7 @@ static void on_owned_signal(int sig, siginfo_t *si, void *uc)
 		return;
 	}
 	errno = saved;
-	deliver_to_program(sig, si, (ucontext_t *)uc);
+	deliver_to_program(&owned, sig, si, (ucontext_t *)uc);
 }
 
 /* A watched signal at SIG_DFL arrived: the program would die of it now.
@@ -358,9 +377,19 @@ static struct watched_sig *watched_of(int sig)
 
 /* ---- the program's calls ---------------------------------------------- */
 
+/* The owned slot of sig, or NULL. */
+static struct owned_sig *owned_of(int sig)
+{
+	if (sig > 0 && sig == owned.signo)
+		return &owned;
+	if (sig > 0 && sig == sigsys_owned.signo)
+		return &sigsys_owned;
+	return NULL;
+}
+
 bool mp_signals_owned(int sig)
 {
-	return sig > 0 && (sig == owned.signo || watched_of(sig)) && mp_raw_getpid() == mp_sched_pid();
+	return sig > 0 && (owned_of(sig) || watched_of(sig)) && mp_raw_getpid() == mp_sched_pid();
 }
 
 /* Our handler in the kernel for w, the program's flags kept for the
@@ -436,14 +465,15 @@ int mp_signals_watch_deaths(const int *sigs, int n, mp_last_words_fn fn)
 }
 
 /* The program's view, with the change made under the lock. */
-static void exchange_prog(const struct mp_ksigaction *act, struct mp_ksigaction *old)
+static void exchange_prog(struct owned_sig *o, const struct mp_ksigaction *act,
+                          struct mp_ksigaction *old)
 {
 	uint64_t saved;
 	mp_raw_block_signals(&saved);
 	lock();
-	struct mp_ksigaction prev = read_prog();
+	struct mp_ksigaction prev = read_prog(o);
 	if (act)
-		set_prog_locked(act);
+		set_prog_locked(o, act);
 	unlock();
 	mp_raw_sigmask_set(&saved);
 	if (old)
@@ -453,7 +483,8 @@ static void exchange_prog(const struct mp_ksigaction *act, struct mp_ksigaction 
 int mp_signals_sigaction(int sig, const struct sigaction *act, struct sigaction *old)
 {
 	struct mp_ksigaction k, prev;
-	struct watched_sig *w = sig == owned.signo ? NULL : watched_of(sig);
+	struct owned_sig *o = owned_of(sig);
+	struct watched_sig *w = o ? NULL : watched_of(sig);
 	if (act) {
 		/* As glibc's __libc_sigaction fills the kernel's structure. */
 		k.handler = (void *)act->sa_handler;
@@ -468,7 +499,7 @@ int mp_signals_sigaction(int sig, const struct sigaction *act, struct sigaction 
 			return -1;
 		}
 	} else {
-		exchange_prog(act ? &k : NULL, &prev);
+		exchange_prog(o, act ? &k : NULL, &prev);
 	}
 	if (old) {
 		memset(old, 0, sizeof *old);
@@ -501,7 +532,8 @@ long mp_signals_rt_sigaction(int sig, const struct mp_ksigaction *act,
                              struct mp_ksigaction *old, size_t setsize)
 {
 	struct mp_ksigaction k, prev;
-	struct watched_sig *w = sig == owned.signo ? NULL : watched_of(sig);
+	struct owned_sig *o = owned_of(sig);
+	struct watched_sig *w = o ? NULL : watched_of(sig);
 	if (setsize != 8)
 		return -EINVAL;
 	if (act && copy_user(&k, act, sizeof k, false))
@@ -511,7 +543,7 @@ long mp_signals_rt_sigaction(int sig, const struct mp_ksigaction *act,
 		if (r < 0)
 			return r;
 	} else {
-		exchange_prog(act ? &k : NULL, &prev);
+		exchange_prog(o, act ? &k : NULL, &prev);
 	}
 	if (old && copy_user(old, &prev, sizeof prev, true))
 		return -EFAULT;
@@ -521,8 +553,9 @@ long mp_signals_rt_sigaction(int sig, const struct mp_ksigaction *act,
 void mp_signals_set_interrupt(int sig, bool interrupt)
 {
 	struct watched_sig *w = watched_of(sig);
-	if (sig == owned.signo)
-		owned.interrupt = interrupt;
+	struct owned_sig *o = owned_of(sig);
+	if (o)
+		o->interrupt = interrupt;
 	else if (w)
 		w->interrupt = interrupt;
 }
@@ -530,7 +563,8 @@ void mp_signals_set_interrupt(int sig, bool interrupt)
 bool mp_signals_interrupt(int sig)
 {
 	const struct watched_sig *w = watched_of(sig);
-	return sig == owned.signo ? owned.interrupt : w && w->interrupt;
+	const struct owned_sig *o = owned_of(sig);
+	return o ? o->interrupt : w && w->interrupt;
 }
 
 /* ---- masks ------------------------------------------------------------
@@ -552,13 +586,75 @@ static bool mp_mask_is_broad(const sigset_t *set)
 const sigset_t *mp_signals_mask_for_kernel(int how, const sigset_t *set, sigset_t *tmp)
 {
 	int sig = owned.signo;
+	bool strip_sigsys = sigsys_owned.signo && set && how != SIG_UNBLOCK &&
+	                    sigismember(set, SIGSYS) == 1;
 
-	if (!set || how == SIG_UNBLOCK || !sig || !sigismember(set, sig) ||
-	    !mp_mask_is_broad(set) || !mp_signals_owned(sig))
+	if (!strip_sigsys &&
+	    (!set || how == SIG_UNBLOCK || !sig || !sigismember(set, sig) ||
+	     !mp_mask_is_broad(set) || !mp_signals_owned(sig)))
 		return set;
 	*tmp = *set;
-	sigdelset(tmp, sig);
+	if (sig && sigismember(set, sig) && mp_mask_is_broad(set) && mp_signals_owned(sig))
+		sigdelset(tmp, sig);
+	/* Catch-all: never SIGSYS, in every task (a vfork child too: it runs
+	 * libc under our filter). */
+	if (strip_sigsys)
+		sigdelset(tmp, SIGSYS);
 	return tmp;
+}
+
+bool mp_signals_sigsys_owned(void)
+{
+	return sigsys_owned.signo != 0;
+}
+
+int mp_signals_own_sigsys(void (*handler)(int, siginfo_t *, void *))
+{
+	struct mp_ksigaction inherited;
+	uint64_t saved;
+	int r;
+
+	if (!real_sigaction)
+		return -EINVAL;
+	if (mp_raw_syscall6(SYS_rt_sigaction, SIGSYS, 0, (long)&inherited, 8, 0, 0) != 0)
+		return -EINVAL;
+	mp_raw_block_signals(&saved);
+	lock();
+	sigsys_owned.handler = handler;
+	/* SA_NODEFER: a handler of the program that runs while we wait in a
+	 * re-issued call may make a trapped call itself (notes 4.1b); no
+	 * signal blocked: the program's signals are delivered while a trapped
+	 * call waits, as they would be in the call itself. */
+	sigsys_owned.extra_flags = SA_NODEFER;
+	sigsys_owned.open_mask = true;
+	sigsys_owned.signo = SIGSYS;
+	write_prog(&sigsys_owned, &inherited);
+	sigsys_owned.kflags = kernel_flags_for(&inherited);
+	r = install_kernel(&sigsys_owned, sigsys_owned.kflags);
+	struct mp_ksigaction ours;
+	if (r == 0 && !libc_restorer &&
+	    mp_raw_syscall6(SYS_rt_sigaction, SIGSYS, 0, (long)&ours, 8, 0, 0) == 0)
+		libc_restorer = ours.restorer;
+	if (r != 0)
+		sigsys_owned.signo = 0;
+	unlock();
+	mp_raw_sigmask_set(&saved);
+	return r == 0 ? 0 : -EINVAL;
+}
+
+void mp_signals_sigsys_view(struct sigaction *old)
+{
+	struct mp_ksigaction prev = read_prog(&sigsys_owned);   /* the sequence lock: no store */
+	memset(old, 0, sizeof *old);
+	old->sa_handler = (__sighandler_t)prev.handler;
+	old->sa_flags = (int)prev.flags;
+	old->sa_restorer = (void (*)(void))prev.restorer;
+	memcpy(&old->sa_mask, &prev.mask, sizeof prev.mask);
+}
+
+void mp_signals_sigsys_to_program(siginfo_t *si, ucontext_t *uc)
+{
+	deliver_to_program(&sigsys_owned, SIGSYS, si, uc);
 }
 
 /* ---- threads and set-up ----------------------------------------------- */
@@ -612,13 +708,14 @@ int mp_signals_init(int requested, mp_sigaction_fn real)
 		return 0;
 	uint64_t saved;
 	mp_raw_block_signals(&saved);
-	write_prog(&inherited);
+	write_prog(&owned, &inherited);
 	owned.kflags = kernel_flags_for(&inherited);
-	int r = install_kernel(sig, owned.kflags);
+	owned.signo = sig;   /* install_kernel's */
+	int r = install_kernel(&owned, owned.kflags);
 	if (r == 0 && mp_raw_syscall6(SYS_rt_sigaction, sig, 0, (long)&ours, 8, 0, 0) == 0)
 		libc_restorer = ours.restorer;
-	if (r == 0)
-		owned.signo = sig;
+	if (r != 0)
+		owned.signo = 0;
 	mp_raw_sigmask_set(&saved);
 	if (r != 0)
 		return 0;

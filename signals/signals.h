@@ -25,6 +25,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <ucontext.h>
 
 typedef int (*mp_sigaction_fn)(int, const struct sigaction *, struct sigaction *);
 
@@ -70,6 +71,22 @@ long mp_signals_rt_sigaction(int sig, const struct mp_ksigaction *act,
  * kernel: set itself, or (a mask that blocks most signals) a copy in tmp
  * without the signal we own. */
 const sigset_t *mp_signals_mask_for_kernel(int how, const sigset_t *set, sigset_t *tmp);
+
+/* Catch-all mode (preload/catchall.c): SIGSYS becomes an owned signal.
+ * The kernel holds handler (SA_SIGINFO | SA_NODEFER, no signal blocked);
+ * the program's sigaction on SIGSYS reads and writes its own disposition,
+ * and every mask the program sets goes to the kernel without SIGSYS
+ * (mp_signals_mask_for_kernel; sa_mask too, mp_signals_strip_sigsys), since
+ * a trap while SIGSYS is blocked kills the process.  0 or -errno. */
+int mp_signals_own_sigsys(void (*handler)(int, siginfo_t *, void *));
+bool mp_signals_sigsys_owned(void);
+
+/* A SIGSYS that is not one of our filter's traps: to the program's
+ * disposition (its handler, an ignore, or the default: death). */
+void mp_signals_sigsys_to_program(siginfo_t *si, ucontext_t *uc);
+
+/* The program's SIGSYS disposition, read only (a vfork child may). */
+void mp_signals_sigsys_view(struct sigaction *old);
 
 /* siginterrupt(sig, 1) makes later signal() calls install without
  * SA_RESTART (glibc's _sigintr); kept here for owned signals. */

@@ -90,10 +90,15 @@ static void usage(FILE *out)
 			continue;
 		if (o->shortopt)
 			snprintf(left, sizeof left, "-%c, --%s %s", o->shortopt, o->option, o->metavar);
+		else if (!*o->metavar)
+			snprintf(left, sizeof left, "    --%s", o->option);   /* a switch: sets 1 */
 		else
 			snprintf(left, sizeof left, "    --%s %s", o->option, o->metavar);
-		fprintf(out, "  %-20s %s\n  %-20s %s; sets %s\n", left, o->doc, "",
-		        o->accepted, o->env);
+		if (!*o->metavar)
+			fprintf(out, "  %-20s %s\n  %-20s sets %s=1\n", left, o->doc, "", o->env);
+		else
+			fprintf(out, "  %-20s %s\n  %-20s %s; sets %s\n", left, o->doc, "",
+			        o->accepted, o->env);
 	}
 	fputs("  -h, --help           show this help and exit\n"
 	      "  -V, --version        show the version and exit\n\n"
@@ -118,7 +123,10 @@ static const char *accepted_options(void)
 			continue;
 		if (o->shortopt)
 			n += (size_t)snprintf(buf + n, sizeof buf - n, "-%c %s, ", o->shortopt, o->metavar);
-		n += (size_t)snprintf(buf + n, sizeof buf - n, "--%s %s, ", o->option, o->metavar);
+		if (!*o->metavar)
+			n += (size_t)snprintf(buf + n, sizeof buf - n, "--%s, ", o->option);
+		else
+			n += (size_t)snprintf(buf + n, sizeof buf - n, "--%s %s, ", o->option, o->metavar);
 	}
 	snprintf(buf + n, sizeof buf - n, "-h, -V");
 	return buf;
@@ -174,8 +182,9 @@ static void parse_args(int argc, char **argv, struct settings *set)
 		const struct launcher_option *o = &options[i];
 		if (!*o->option)
 			continue;
-		longopts[nl++] = (struct option){ o->option, required_argument, NULL,
-		                                  o->shortopt ? o->shortopt : OPT_FIRST + (int)i };
+		/* A row without a metavar is a switch (--catch-all): it sets 1. */
+		longopts[nl++] = (struct option){ o->option, *o->metavar ? required_argument : no_argument,
+		                                  NULL, o->shortopt ? o->shortopt : OPT_FIRST + (int)i };
 		if (o->shortopt) {
 			optstring[ns++] = (char)o->shortopt;
 			optstring[ns++] = ':';
@@ -195,7 +204,7 @@ static void parse_args(int argc, char **argv, struct settings *set)
 			if (options[i].shortopt && options[i].shortopt == c)
 				row = i;
 		if (row < NOPTIONS) {
-			set->value[row] = optarg;
+			set->value[row] = *options[row].metavar ? optarg : (char *)"1";
 			continue;
 		}
 		switch (c) {
@@ -209,6 +218,9 @@ static void parse_args(int argc, char **argv, struct settings *set)
 			mp_tool_die_usage("option '%s' needs a value (see 'maxprocs "
 			          "--help')", argv[optind - 1]);
 		default:
+			if (optopt >= OPT_FIRST && optopt < OPT_FIRST + (int)NOPTIONS)
+				mp_tool_die_usage("option '--%s' takes no value",
+				                  options[optopt - OPT_FIRST].option);
 			if (optopt != 0)
 				mp_tool_die_usage("unknown option '-%c'; accepted: %s", optopt,
 				          accepted_options());

@@ -658,6 +658,38 @@ static void case_syscall(void)
 	FD_SYS("syscall(-1)", syscall(-1));
 }
 
+/* exec: a path that does not exist, so nothing is replaced. */
+static char *const fd_argv[] = { "nonexistent", NULL };
+extern char **environ;
+static void case_execve(void) { FD_SYS("execve(/nonexistent)", execve("/nonexistent", fd_argv, environ)); }
+static void case_execv(void) { FD_SYS("execv(/nonexistent)", execv("/nonexistent", fd_argv)); }
+static void case_execvp(void) { FD_SYS("execvp(nonexistent-mp)", execvp("nonexistent-mp", fd_argv)); }
+static void case_execvpe(void) { FD_SYS("execvpe(nonexistent-mp)", execvpe("nonexistent-mp", fd_argv, environ)); }
+static void case_fexecve(void) { FD_SYS("fexecve(-1)", fexecve(-1, fd_argv, environ)); }
+static void case_execl(void) { FD_SYS("execl(/nonexistent, a, b)", execl("/nonexistent", "a", "b", (char *)NULL)); }
+static void case_execlp(void) { FD_SYS("execlp(nonexistent-mp, a)", execlp("nonexistent-mp", "a", (char *)NULL)); }
+static void case_execle(void) { FD_SYS("execle(/nonexistent, a)", execle("/nonexistent", "a", (char *)NULL, environ)); }
+static void case_posix_spawn(void)
+{
+	pid_t pid;
+	int status = 0;
+	char *const argv[] = { "true", NULL };
+	FD_ERR("posix_spawn(/nonexistent)", posix_spawn(&pid, "/nonexistent", NULL, NULL, fd_argv, environ));
+	FD_ERR("posix_spawn(/bin/true)", posix_spawn(&pid, "/bin/true", NULL, NULL, argv, environ));
+	it_sys(waitpid(pid, &status, 0));
+	printf("%-44s exit %d\n", "posix_spawn(/bin/true) child", WEXITSTATUS(status));
+}
+static void case_posix_spawnp(void)
+{
+	pid_t pid;
+	int status = 0;
+	char *const argv[] = { "sh", "-c", "exit 6", NULL };
+	FD_ERR("posix_spawnp(nonexistent-mp)", posix_spawnp(&pid, "nonexistent-mp", NULL, NULL, fd_argv, environ));
+	FD_ERR("posix_spawnp(sh)", posix_spawnp(&pid, "sh", NULL, NULL, argv, environ));
+	it_sys(waitpid(pid, &status, 0));
+	printf("%-44s exit %d\n", "posix_spawnp(sh -c exit 6) child", WEXITSTATUS(status));
+}
+
 /* ---- the table: one case per exported row, in table order ---- */
 struct fd_case {
 	const char *name;

@@ -40,6 +40,7 @@
  * x86_64 only: on other architectures the mode refuses with one line.
  */
 #include "preload/catchall.h"
+#include "shim/proctask.h"
 #include "preload/preload.h"
 #include "preload/real.h"
 #include "preload/wrap.h"
@@ -479,26 +480,7 @@ static bool mp_has_cap_sys_admin(void)
  * ancestor).  Raw reads; anything unreadable means "print". */
 static bool mp_filtered_already(void)
 {
-	char buf[4096];
-	size_t len = 0;
-	int fd = (int)mp_raw_syscall6(SYS_openat, AT_FDCWD, (long)"/proc/self/status",
-	                              O_RDONLY | O_CLOEXEC, 0, 0, 0);
-	if (fd < 0)
-		return false;
-	while (len < sizeof buf - 1) {
-		long n = mp_raw_syscall(SYS_read, fd, buf + len, sizeof buf - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	mp_raw_syscall(SYS_close, fd, 0, 0);
-	buf[len] = 0;
-	const char *p = strstr(buf, "\nSeccomp:");
-	if (!p)
-		return false;
-	for (p += 9; *p == ' ' || *p == '\t'; p++)
-		;
-	return *p >= '1' && *p <= '2';
+	return mp_proc_seccomp_mode() >= 1;
 }
 
 static bool mp_parent_has_library(void)

@@ -41,6 +41,7 @@
 #include "shim/config.h"
 #include "shim/cpus.h"
 #include "shim/line.h"
+#include "shim/proctask.h"
 #include "shim/raw_syscall.h"
 #include "shim/resolve.h"
 #include "preload/stats.h"
@@ -105,39 +106,6 @@ void mp_preload_monitor_ensure(void)
 
 	if (r < 0)
 		mp_preload_fail("cannot start the monitor thread", -r);
-}
-
-/*
- * The Seccomp: field of /proc/self/status: 0 off, 1 strict, 2 filter; -1
- * unknown.  Read with raw calls.  Only for the debug line: under a filter
- * the library keeps running (the monitor's calls - futex, clock reads,
- * tgkill, openat/read/close of /proc, prctl - are on any usual allow-list;
- * docs/design.md, "The monitor thread"), so nobody else pays for the read.
- */
-static int mp_seccomp_mode(void)
-{
-	char buf[8192];
-	size_t len = 0;
-	const char *p;
-	int fd = (int)mp_raw_syscall6(SYS_openat, AT_FDCWD, (long)"/proc/self/status",
-	                              O_RDONLY | O_CLOEXEC, 0, 0, 0);
-
-	if (fd < 0)
-		return -1;
-	while (len < sizeof buf - 1) {
-		long n = mp_raw_syscall(SYS_read, fd, buf + len, sizeof buf - 1 - len);
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-	}
-	mp_raw_syscall(SYS_close, fd, 0, 0);
-	buf[len] = 0;
-	p = strstr(buf, "\nSeccomp:");
-	if (!p)
-		return -1;
-	for (p += 9; *p == ' ' || *p == '\t'; p++)
-		;
-	return *p >= '0' && *p <= '2' ? *p - '0' : -1;
 }
 
 /* "sync=membarrier", or "sync=cas (membarrier: error 38)" when it fell back. */
@@ -218,8 +186,10 @@ static void mp_debug_config(const struct mp_cpus_info *cpus)
 		mp_line_u64(&ln, (uint64_t)mp_signals_preempt_signo());
 	else
 		mp_line_str(&ln, "off");
+	/* Read for this debug line only: under a filter the library keeps
+	 * running (docs/design.md, "The monitor thread"). */
 	mp_line_str(&ln, " seccomp=");
-	mp_line_str(&ln, seccomp[mp_seccomp_mode() + 1]);
+	mp_line_str(&ln, seccomp[mp_proc_seccomp_mode() + 1]);
 	mp_line_str(&ln, " ");
 	mp_line_sync(&ln);
 	mp_line_write(&ln, 2);

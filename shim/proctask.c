@@ -156,3 +156,27 @@ int mp_proctask_read(int tid, struct mp_task_info *out)
 	buf[len] = 0;
 	return mp_proctask_parse(buf, len, out);
 }
+
+int mp_proc_seccomp_mode(void)
+{
+	char buf[8192];
+	size_t len = 0;
+	int fd = (int)mp_raw_syscall6(SYS_openat, AT_FDCWD, (long)"/proc/self/status",
+	                              O_RDONLY | O_CLOEXEC, 0, 0, 0);
+	if (fd < 0)
+		return -1;
+	while (len < sizeof buf - 1) {
+		long n = mp_raw_syscall(SYS_read, fd, buf + len, sizeof buf - 1 - len);
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+	}
+	mp_raw_syscall(SYS_close, fd, 0, 0);
+	buf[len] = 0;
+	const char *p = strstr(buf, "\nSeccomp:");
+	if (!p)
+		return -1;
+	for (p += 9; *p == ' ' || *p == '\t'; p++)
+		;
+	return *p >= '0' && *p <= '2' ? *p - '0' : -1;
+}

@@ -41,6 +41,11 @@ int mp_proctask_read(int tid, struct mp_task_info *out);
 /* Parse the text of a status file (exposed for the unit tests). */
 int mp_proctask_parse(const char *text, long len, struct mp_task_info *out);
 
+/* The Seccomp: field of /proc/self/status: 0 off, 1 strict, 2 filter; -1
+ * unknown.  Raw calls, a buffer on the stack; works before any private
+ * table (it opens one descriptor of the caller's table and closes it). */
+int mp_proc_seccomp_mode(void);
+
 static inline bool mp_sigmask_has(uint64_t mask, int sig)
 {
 	return sig > 0 && sig <= 64 && (mask >> (sig - 1)) & 1;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define IT_PASS 0
 #define IT_FAIL 1
@@ -214,6 +215,27 @@ static inline void it_pingpong(void)
 	it_create(&t[1], it_pingpong_player, (void *)1L);
 	it_join(t[0]);
 	it_join(t[1]);
+}
+
+/* A request/response server: reads it_server.rounds requests (0, 1, 2...,
+ * in order) from it_server.in and answers each with 2v+1 on it_server.out.
+ * Run it on a thread: it_create(&t, it_answer_requests, &it_server). */
+struct it_server {
+	int in, out;
+	unsigned rounds;
+};
+
+static inline void *it_answer_requests(void *arg)
+{
+	const struct it_server *s = arg;
+	for (unsigned i = 0; i < s->rounds; i++) {
+		unsigned v;
+		it_check(read(s->in, &v, sizeof v) == sizeof v, "server: short read");
+		it_check(v == i, "server: request %u out of order (expected %u)", v, i);
+		v = v * 2 + 1;
+		it_check(write(s->out, &v, sizeof v) == sizeof v, "server: short write");
+	}
+	return NULL;
 }
 
 static inline void *it_burn_thread(void *arg)

@@ -24,19 +24,6 @@ static int req[2], resp[2];   /* client writes req[1]; server answers on resp[1]
 static int devnull;
 static void (*snapshot)(struct mp_stats *);
 
-static void *server(void *arg)
-{
-	(void)arg;
-	for (unsigned i = 0; i < ROUNDS; i++) {
-		unsigned v;
-		it_check(read(req[0], &v, sizeof v) == sizeof v, "server: short read");
-		it_check(v == i, "server: request %u out of order (expected %u)", v, i);
-		v = v * 2 + 1;
-		it_check(write(resp[1], &v, sizeof v) == sizeof v, "server: short write");
-	}
-	return NULL;
-}
-
 /* Wait for the answer on resp[0] the way `how` says, then read it. */
 static unsigned answer(enum how how, int ep)
 {
@@ -80,7 +67,8 @@ static void talk(enum how how)
 	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = 7 };
 	it_sys(epoll_ctl(ep, EPOLL_CTL_ADD, resp[0], &ev));
 	pthread_t s;
-	it_create(&s, server, NULL);
+	struct it_server srv = { req[0], resp[1], ROUNDS };
+	it_create(&s, it_answer_requests, &srv);
 	for (unsigned i = 0; i < ROUNDS; i++) {
 		unsigned v = i;
 		it_check(write(req[1], &v, sizeof v) == sizeof v, "client: short write");

@@ -12,23 +12,11 @@
 
 static int req[2], resp[2];   /* the client writes req[1], the server answers on resp[1] */
 
-static void *server(void *arg)
-{
-	(void)arg;
-	for (unsigned i = 0; i < ROUNDS; i++) {
-		unsigned v;
-		it_check(read(req[0], &v, sizeof v) == sizeof v, "server: short read");
-		it_check(v == i, "server: request %u out of order (expected %u)", v, i);
-		v = v * 2 + 1;
-		it_check(write(resp[1], &v, sizeof v) == sizeof v, "server: short write");
-	}
-	return NULL;
-}
-
 static void talk(const char *how)
 {
 	pthread_t s;
-	it_create(&s, server, NULL);
+	struct it_server srv = { req[0], resp[1], ROUNDS };
+	it_create(&s, it_answer_requests, &srv);
 	for (unsigned i = 0; i < ROUNDS; i++) {
 		unsigned v = i;
 		it_check(write(req[1], &v, sizeof v) == sizeof v, "client: short write");

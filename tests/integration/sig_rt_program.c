@@ -175,17 +175,34 @@ int main(void)
 			;
 	}
 
-	/* A tight per-user queue limit: the program's own signals still fit. */
+	/* A tight per-user queue limit: the program's own signals still fit.
+	 * The queue is the user's, not the process's: another process of the
+	 * same user (sig_rt_program_owned beside this one in meson's parallel
+	 * run) can fill the room for a moment, so a try that falls short is
+	 * made again with the limit measured anew.  A library that leaks
+	 * signals into the queue (about 70 a second) falls short every time. */
 	long used = sigq_used();
 	if (used >= 0) {
-		struct rlimit rl = { (rlim_t)used + 16, (rlim_t)used + 16 };
-		it_burn_cpu(0.2);
-		it_sys(setrlimit(RLIMIT_SIGPENDING, &rl));
-		int queued = 0;
-		for (int i = 0; i < 8; i++)
-			queued += sigqueue(getpid(), SIGRTMIN + 3, (union sigval){ .sival_int = i }) == 0;
+		struct rlimit keep;
+		int queued = 0, tries = 0;
+		it_sys(getrlimit(RLIMIT_SIGPENDING, &keep));
+		for (; tries < 5 && queued < 8; tries++) {
+			struct rlimit rl = { 0, keep.rlim_max };
+			if (tries)
+				used = sigq_used();
+			it_check(used >= 0, "SigQ: no longer readable");
+			rl.rlim_cur = (rlim_t)used + 12;
+			it_burn_cpu(0.2);
+			it_sys(setrlimit(RLIMIT_SIGPENDING, &rl));
+			queued = 0;
+			for (int i = 0; i < 8; i++)
+				queued += sigqueue(getpid(), SIGRTMIN + 3, (union sigval){ .sival_int = i }) == 0;
+			collect(SIGRTMIN + 3, queued, 1);
+			it_sys(setrlimit(RLIMIT_SIGPENDING, &keep));
+		}
+		if (tries > 1)
+			fprintf(stderr, "sig_rt_program: %d tries to queue 8 under the limit\n", tries);
 		printf("queued 8 of our own under the limit: %d\n", queued == 8);
-		collect(SIGRTMIN + 3, queued, 1);
 	} else {
 		puts("queued 8 of our own under the limit: 1");
 	}

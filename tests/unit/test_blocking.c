@@ -131,3 +131,59 @@ Test(blocking, detach_inside_a_call_after_a_hand_off_wires_nothing, .init = sche
 	assert_no_worker_failures();
 	assert_all_ps_idle(1);
 }
+
+/*
+ * An M that leaves while it is linked in the wait queue (issue 7, item 2:
+ * a handler of the program that siglongjmps, blocks or is cancelled after
+ * the M queued itself and before it slept; parked Ms now block signals, so
+ * no path of the library does this, and detach is the backstop): detach
+ * unlinks it, so the next hand-off reaches the M queued behind it and not
+ * a slot that is gone.  W queues itself by hand, as exit-syscall's slow
+ * path does just before it parks.
+ */
+static void queue_self(struct agent *a)
+{
+	(void)a;
+	mp_lock(&mp_sched.lock);
+	waitq_push_locked(mp_self.slot);
+	mp_unlock(&mp_sched.lock);
+}
+
+Test(blocking, detach_while_queued_unlinks_the_m, .init = sched_up_nomon_1p, .fini = sched_down, .timeout = 60)
+{
+	static struct agent h, w, x;
+	agent_start(&h, 1);
+	agent_start(&w, 2);
+	agent_start(&x, 3);
+	agent_run(&w, A_ATTACH);
+	agent_post(&h, A_ATTACH);
+	cr_assert(WAIT_UNTIL(stats().waiting == 1, MP_TEST_WAIT_MS), "H did not park");
+	agent_run(&w, A_ENTER_BLOCKING);
+	cr_assert(agent_wait(&h, 1, MP_TEST_WAIT_MS), "W's blocking call did not hand P0 to H");
+
+	/* W, inside its call, is queued; X parks behind it. */
+	w.call = queue_self;
+	agent_run(&w, A_CALL);
+	cr_assert_eq(stats().waiting, 1);
+	agent_post(&x, A_ATTACH);
+	cr_assert(WAIT_UNTIL(stats().waiting == 2, MP_TEST_WAIT_MS), "X did not park");
+
+	agent_run(&w, A_DETACH);
+	struct mp_stats s = stats();
+	cr_assert_eq(s.waiting, 1, "W is still linked in the queue: %s", stats_str(&s));
+	cr_assert_eq(s.threads, 2, "%s", stats_str(&s));
+	cr_assert_eq(h.m->p, &mp_allp[0], "H lost P0 to W's detach");
+
+	/* H lets go: P0 goes to X, the one M still queued. */
+	agent_run(&h, A_DETACH);
+	cr_assert(agent_wait(&x, 1, MP_TEST_WAIT_MS), "H's detach did not hand P0 to X");
+	cr_assert_eq(atomic_load(&x.pid), 0);
+	s = stats();
+	cr_assert_eq(s.waiting, 0, "%s", stats_str(&s));
+	agent_run(&x, A_DETACH);
+	agent_finish(&h);
+	agent_finish(&w);
+	agent_finish(&x);
+	assert_no_worker_failures();
+	assert_all_ps_idle(1);
+}

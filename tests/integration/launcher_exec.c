@@ -110,7 +110,7 @@ static char self[4096];
 /* Start `maxprocs -p 1 -- self program ARGS...` (NULL-terminated). */
 static void start_program(struct lx_child *c, void (*setup)(void), ...)
 {
-	char *argv[16] = { (char *)lx_launcher(), "-p", "1", "--", self,
+	char *argv[16] = { (char *)lx_launcher(), "-p", lx_procs(), "--", self,
 	                   "program" };
 	int argc = 6;
 	va_list ap;
@@ -250,7 +250,7 @@ static bool dd_ready(pid_t pid, char *name, size_t size)
  * and go on; the launcher must not die and leave dd orphaned. */
 static int check_dd_usr1(void)
 {
-	char *argv[] = { (char *)lx_launcher(), "-p", "1", "--", "dd",
+	char *argv[] = { (char *)lx_launcher(), "-p", lx_procs(), "--", "dd",
 	                 "if=/dev/zero", "of=/dev/null", "bs=64k",
 	                 "count=100000000", NULL };
 	struct lx_child c;
@@ -355,7 +355,7 @@ static void check_keeps_fds(void)
  * 128+N: by another process, and by itself through sh. */
 static void check_killed_by_signal(void)
 {
-	char *sh_argv[] = { (char *)lx_launcher(), "-p", "1", "sh", "-c",
+	char *sh_argv[] = { (char *)lx_launcher(), "-p", lx_procs(), "sh", "-c",
 	                    "kill -TERM $$", NULL };
 	struct lx_child c;
 
@@ -392,7 +392,7 @@ static void check_exit_status(void)
 	expect_status(&c, lx_wait(&c), false, 7, "program exits 7");
 	printf("exit 7 passed through\n");
 	for (i = 0; i < sizeof cannot_run / sizeof cannot_run[0]; i++) {
-		char *argv[] = { (char *)lx_launcher(), "-p", "1", "--",
+		char *argv[] = { (char *)lx_launcher(), "-p", lx_procs(), "--",
 		                 (char *)cannot_run[i].program, NULL };
 
 		lx_start(&c, argv, true, NULL);
@@ -408,7 +408,7 @@ static void check_exit_status(void)
 /* 7: under nohup the program keeps SIGHUP ignored. */
 static int check_nohup(void)
 {
-	char *argv[] = { "nohup", (char *)lx_launcher(), "-p", "1", self,
+	char *argv[] = { "nohup", (char *)lx_launcher(), "-p", lx_procs(), self,
 	                 "program", NULL };
 	struct lx_child c;
 	char field[256];

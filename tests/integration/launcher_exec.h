@@ -187,6 +187,15 @@ static inline void lx_self(char *out, size_t size)
 	out[n] = '\0';
 }
 
+/* The -p value the tests give the launcher: MP_LX_PROCS, or 1 (meson
+ * runs the launcher tests at both: LAUNCHER_p2 sets MP_LX_PROCS=2). */
+static inline char *lx_procs(void)
+{
+	char *procs = getenv("MP_LX_PROCS");
+
+	return procs && *procs ? procs : "1";
+}
+
 static inline const char *lx_launcher(void)
 {
 	const char *launcher = getenv("MAXPROCS_LAUNCHER");

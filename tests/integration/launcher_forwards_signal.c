@@ -32,7 +32,7 @@ static int program_main(void)
 
 static void check_forwarded(const char *launcher, const char *self, int sig)
 {
-	char *argv[] = { (char *)launcher, "-p", "1", "--", (char *)self,
+	char *argv[] = { (char *)launcher, "-p", lx_procs(), "--", (char *)self,
 	                 "program", NULL };
 	char want[32];
 	struct lx_child c;

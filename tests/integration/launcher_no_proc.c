@@ -92,6 +92,7 @@ static void run_launcher(enum how h)
 
 	how = h;
 	launcher_argv[0] = (char *)argv0[h];
+	launcher_argv[2] = lx_procs();
 	if (from_fd)
 		launcher_fd = (int)it_sys(open(launcher, O_RDONLY | O_CLOEXEC));
 	lx_start(&c, launcher_argv, true, from_fd ? prepare_and_exec_fd

@@ -2,8 +2,8 @@
  * sig_small_stack: threads that never take a signal when run plain must
  * not die of the preemption signal's frame (AT_MINSIGSTKSZ: 3.4 KB without
  * AVX-512, 12 KB with it):
- *   - a thread on a 16 KiB stack that keeps 12 KiB of it in use while it
- *     computes without calls;
+ *   - a thread on a 16 KiB stack that keeps most of it in use (DEPTH_KB
+ *     frames of 1 KiB) while it computes without calls;
  *   - a thread with a 2 KiB alternate signal stack (and a SIGSEGV handler
  *     on it, as programs that catch stack overflow have);
  * both at the cap beside CPU-bound threads that need their P.
@@ -14,11 +14,17 @@
 #include "itest.h"
 
 /* Uses most of a small stack (16 KiB, less glibc's TLS and guard), then
- * computes in the deepest frame: about 4 KiB stay free. */
+ * computes in the deepest frame: about 4 KiB stay free, less than a signal
+ * frame.  ASan's frames are larger (6 deep still fits plain there, not
+ * under the sanitized library's thread start): 4 deep leaves a few KiB,
+ * where the library before issue 7 still died of its signal. */
 #ifndef DEPTH_KB
+#if defined(__SANITIZE_ADDRESS__)
+#define DEPTH_KB 4
+#else
 #define DEPTH_KB 8
 #endif
-/* Uses most of a small stack, then computes in the deepest frame. */
+#endif
 static __attribute__((noinline)) unsigned deep(int depth, double until)
 {
 	volatile char pad[1024];
@@ -44,10 +50,13 @@ static void on_segv(int sig)
 static void *altstack_worker(void *arg)
 {
 	static char alt[2][2048];
-	stack_t ss = { .ss_sp = alt[arg == NULL], .ss_size = sizeof alt[0], .ss_flags = 0 };
-	if (sigaltstack(&ss, NULL) != 0)
+	stack_t ss = { .ss_sp = alt[arg == NULL], .ss_size = sizeof alt[0], .ss_flags = 0 }, old;
+	if (sigaltstack(&ss, &old) != 0)
 		return (void *)1;
 	it_burn_until(*(double *)arg);
+	/* The stack it had back: ASan unmaps its own at thread exit. */
+	if (!(old.ss_flags & SS_DISABLE) && sigaltstack(&old, NULL) != 0)
+		return (void *)1;
 	return NULL;
 }
 
@@ -59,8 +68,8 @@ int main(void)
 	double until = it_now() + 0.6;
 
 	it_check_mode();
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-	fprintf(stderr, "sanitizer frames do not fit a 16 KiB stack: skipped\n");
+#if defined(__SANITIZE_THREAD__)
+	fprintf(stderr, "TSan's frames do not fit a 16 KiB stack: skipped\n");
 	return IT_SKIP;
 #endif
 	memset(&sa, 0, sizeof sa);

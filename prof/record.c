@@ -126,6 +126,7 @@ void mp_prof_fork_child(void)
 		if (t && t != self) {
 			memset(t->calls, 0, sizeof t->calls);   /* threads that are gone here */
 			t->nevents = 0;
+			atomic_store_explicit(&t->ended, 1, memory_order_relaxed);
 		}
 	}
 	if (self) {
@@ -178,8 +179,10 @@ void mp_prof_p_holder(uint32_t p, int tid)
 
 void mp_prof_thread_end(void)
 {
-	if (self)
+	if (self) {
 		mp_raw_syscall(SYS_prctl, PR_GET_NAME, (long)self->name, 0);
+		atomic_store_explicit(&self->ended, 1, memory_order_release);
+	}
 }
 
 static uint64_t next_rand(struct mp_prof_thread *t)

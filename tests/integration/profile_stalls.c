@@ -1,4 +1,4 @@
-/* profile_stalls: MAXPROCS_PROFILE records what blocked and for how long.  Variant "short": 5000 stalls of ~50 us, far below the 1 ms threshold, sampled: the stacks' estimate within 20 % of the exact total.  Variant "stalls": threads block known times in distinct functions (read on a pipe fed every 10 ms, nanosleep, pthread_cond_timedwait that times out): each call's count exact, each total within 20 %, each stack names its function, the folded weights add up to the summary.  Variant "pwait": 4 threads computing between short sleeps wait for the P about (threads - 1) x wall at -p 1, and hardly at all with a P each. Variant "many" (run by profile_launcher.sh): 4200 threads one after another, 3 calls each. Variant "title" (also): a process title written over argv[0], then one 5 ms nanosleep. */
+/* profile_stalls: MAXPROCS_PROFILE records what blocked and for how long.  Variant "short": 5000 stalls of ~50 us, far below the 1 ms threshold, sampled: the stacks' estimate within 20 % of the exact total.  Variant "stalls": threads block known times in distinct functions (read on a pipe fed every 10 ms, nanosleep, pthread_cond_timedwait that times out): each call's count exact, each total within 20 %, each stack names its function, the folded weights add up to the summary.  Variant "pwait": 4 threads computing between short sleeps wait for the P about (threads - 1) x wall at -p 1, and hardly at all with a P each. Variant "many" (run by profile_launcher.sh): 4200 threads one after another, 3 calls each. Variant "title" (also): a process title written over argv[0], then one 5 ms nanosleep. Variant "names" (also): two threads named after their first call, one by itself and one by main, both still running when main exits. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -323,6 +323,37 @@ static void *three_calls(void *arg)
 	return arg;
 }
 
+/* Variant "names": the profile is written while both threads still run,
+ * after they got their names. */
+static int named[2];   /* a thread says it has made its first call */
+
+static void *named_late(void *arg)
+{
+	struct timespec ts = { 0, 1000000 };
+	nanosleep(&ts, NULL);   /* its first call: the name is still the program's */
+	if (arg)
+		pthread_setname_np(pthread_self(), "named-late");
+	it_check(write(named[1], "x", 1) == 1, "write");
+	for (;;)
+		nanosleep(&ts, NULL);
+	return NULL;
+}
+
+static void run_names(void)
+{
+	pthread_t self_named, main_named;
+	char c;
+	it_sys(pipe(named));
+	it_create(&self_named, named_late, (void *)1);
+	it_create(&main_named, named_late, NULL);
+	for (int i = 0; i < 2; i++)
+		it_check(read(named[0], &c, 1) == 1, "read");
+	it_check(pthread_setname_np(main_named, "named-by-main") == 0, "pthread_setname_np");
+	struct timespec ts = { 0, 5000000 };
+	nanosleep(&ts, NULL);
+	exit(0);
+}
+
 int main(int argc, char **argv)
 {
 	it_check_mode();
@@ -348,6 +379,8 @@ int main(int argc, char **argv)
 		nanosleep(&ts, NULL);
 		return IT_PASS;
 	}
+	if (argc > 2 && !strcmp(argv[1], "names"))
+		run_names();
 	if (argc > 2) {
 		if (stalls)
 			run_stalls();

@@ -161,8 +161,23 @@ static inline __attribute__((always_inline)) void mp_prof_exit(unsigned call, ui
 		mp_prof_wait(call, t0, t1, wait0, wait1);
 }
 
-/* This thread ends: keep its name for the report. */
-void mp_prof_thread_end(void);
+/* The preemption signal parked this thread for wait_ns (signals.h,
+ * mp_signals_on_preempted): the stack from the interrupted pc, kept by
+ * Go's rule (probability wait / min, weight at least min), under the
+ * pseudo-call "(preempted)" with the wait as its P-wait weight.  The
+ * "(preempted)" row's exact totals are counted at the thread's next call,
+ * as before.  Runs in the signal handler. */
+void mp_prof_preempted(uintptr_t pc, uint64_t wait_ns);
+
+/* A thread the library started (pthread_create) begins, the core's wait
+ * total at wait_now: its counters are made now, not at its first call, so
+ * that a preemption before that call keeps its stack and its wait counts. */
+void mp_prof_thread_start(uint64_t wait_now);
+
+/* This thread ends, the core's wait total at wait_now: the waits since its
+ * last call go to "(preempted)" (a thread that computes to its end makes
+ * no call that would count them); keep its name for the report. */
+void mp_prof_thread_end(uint64_t wait_now);
 
 /* In a fork child: the parent's figures are not the child's.  Start from
  * zero, under the child's pid (its files go to DIR/CHILDPID/).

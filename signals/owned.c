@@ -86,6 +86,7 @@ struct watched_sig {
 static struct watched_sig watched[MAX_WATCHED];
 static _Atomic int nwatched;
 static mp_last_words_fn last_words;
+static _Atomic(mp_preempted_fn) on_preempted;
 
 static __thread uintptr_t stack_lo __attribute__((tls_model("initial-exec")));
 /* An address below which this thread's stack is surely mapped from any sp
@@ -328,6 +329,23 @@ static void probe_sample(const ucontext_t *uc, struct mp_probe_sample *s)
 	s->stack_hash = h;
 }
 
+static uintptr_t interrupted_pc(const ucontext_t *uc)
+{
+#if defined(__x86_64__)
+	return (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+	return (uintptr_t)uc->uc_mcontext.pc;
+#else
+	(void)uc;
+	return 0;
+#endif
+}
+
+void mp_signals_on_preempted(mp_preempted_fn fn)
+{
+	atomic_store_explicit(&on_preempted, fn, memory_order_release);
+}
+
 static void on_owned_signal(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;   /* we may run between a call and its errno check */
@@ -343,7 +361,14 @@ static void on_owned_signal(int sig, siginfo_t *si, void *uc)
 	}
 	if (mp_preempt_siginfo_is_ours(si)) {
 		int room = room_to_park();
-		if (room > 0)
+		mp_preempted_fn fn = atomic_load_explicit(&on_preempted, memory_order_acquire);
+		if (room > 0 && fn) {
+			uint64_t w0 = mp_m_wait_ns();
+			mp_preempt_signal();
+			uint64_t w1 = mp_m_wait_ns();
+			if (w1 > w0)
+				fn(interrupted_pc((const ucontext_t *)uc), w1 - w0);
+		} else if (room > 0)
 			mp_preempt_signal();
 		else if (room < 0)
 			mp_m_set_signal_ok(false);   /* the monitor revokes instead */

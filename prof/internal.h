@@ -28,8 +28,6 @@ struct mp_prof_thread {
 	_Atomic int ended;               /* it ended (mp_prof_thread_end), or is a
 	                                  * fork child's thread that is gone */
 	int busy;                        /* recording: a nested record is dropped */
-	uint64_t preempt_sliced;         /* ns of "(preempted)" waits given trace slices
-	                                  * by mp_prof_preempted since the last count */
 	int wait_unknown;                /* fork child: mp_prof_tls.wait_seen is the parent's */
 	uint64_t rng;
 	uint64_t dropped_nested;

@@ -100,7 +100,9 @@ struct mp_prof_tls {
 	struct mp_prof_callstat *calls;  /* the thread's [MP_PROF_MAX_CALLS] */
 	uint64_t gate;
 	int64_t budget;
-	uint64_t wait_seen;              /* the core's wait total at the last record */
+	uint64_t wait_seen;              /* how much of the core's wait total is counted:
+	                                  * up to the last record, and the preemptions
+	                                  * mp_prof_preempted counted since */
 	uint64_t last_t1;                /* ticks: when the last call returned */
 };
 extern __thread struct mp_prof_tls mp_prof_tls
@@ -150,7 +152,8 @@ void mp_prof_wait(unsigned call, uint64_t t0, uint64_t t1, uint64_t wait0, uint6
 
 /* After the exit: what mp_prof_short (true: kept) left to do.  The wait
  * total is unchanged since the last record in the common case, one
- * compare (it only grows: wait_seen <= wait0 <= wait1). */
+ * compare (wait_seen <= wait0 <= wait1; a preemption counted between the
+ * wrapper's reads and this compare only sends it out of line). */
 static inline __attribute__((always_inline)) void mp_prof_exit(unsigned call, uint64_t t0,
                                                                  uint64_t t1, uint64_t wait0,
                                                                  uint64_t wait1, bool kept)

@@ -134,7 +134,6 @@ void mp_prof_fork_child(void)
 		self->tid = (int)mp_raw_gettid();
 		self->busy = 0;
 		self->dropped_nested = 0;
-		self->preempt_sliced = 0;
 		self->nevents = 0;
 		self->dropped_events = 0;
 		self->wait_unknown = 1;
@@ -182,8 +181,10 @@ static void add_event(struct mp_prof_thread *t, unsigned call, uint64_t t0, uint
                       uint64_t wait_ns);
 
 /* Waits outside any call since the last one (now the core's wait total
- * is wait_now): a preemption or a yield gave the P away and this thread
- * waited for it to come back.  Under t->busy. */
+ * is wait_now): a yield gave the P away, or a preemption that
+ * mp_prof_preempted did not count, and this thread waited for it to come
+ * back.  mp_prof_tls.wait_seen is how much of the core's total has been
+ * counted (never more than it is).  Under t->busy. */
 static void count_preempted(struct mp_prof_thread *t, uint64_t wait_now)
 {
 	uint64_t seen = mp_prof_tls.wait_seen;
@@ -194,13 +195,9 @@ static void count_preempted(struct mp_prof_thread *t, uint64_t wait_now)
 		pre->pwait += w;
 		if (w > pre->max_pwait)
 			pre->max_pwait = w;
-		/* the preemptions' own slices were made when they ended: a slice
-		 * here only for the rest (yields, a preemption with no hook) */
-		uint64_t rest = w > t->preempt_sliced ? w - t->preempt_sliced : 0;
-		if (rest >= mp_prof.opt.min_ns)
-			add_event(t, MP_PROF_PREEMPTED, mp_prof_tls.last_t1, mp_prof_tls.last_t1, rest);
+		if (w >= mp_prof.opt.min_ns)
+			add_event(t, MP_PROF_PREEMPTED, mp_prof_tls.last_t1, mp_prof_tls.last_t1, w);
 	}
-	t->preempt_sliced = 0;
 }
 
 void mp_prof_thread_start(uint64_t wait_now)
@@ -227,7 +224,8 @@ void mp_prof_thread_end(uint64_t wait_now)
 		__asm__ volatile("" ::: "memory");
 		count_preempted(t, wait_now);
 		t->wait_unknown = 0;
-		mp_prof_tls.wait_seen = wait_now;
+		if (wait_now > mp_prof_tls.wait_seen)
+			mp_prof_tls.wait_seen = wait_now;
 		__asm__ volatile("" ::: "memory");
 		t->busy = 0;
 	}
@@ -412,7 +410,10 @@ static inline __attribute__((always_inline)) void record(bool stall_too, unsigne
 		c->max_pwait = pwait;
 	count_preempted(t, wait0);
 	t->wait_unknown = 0;
-	mp_prof_tls.wait_seen = wait1;
+	/* Never back: a preemption counted by mp_prof_preempted after the
+	 * wrapper read wait1 moved wait_seen past it. */
+	if (wait1 > mp_prof_tls.wait_seen)
+		mp_prof_tls.wait_seen = wait1;
 	mp_prof_tls.last_t1 = t1;
 	if ((stall_too && stall >= mp_prof.min_ticks) || pwait >= mp_prof.opt.min_ns)
 		add_event(t, call, t0, t1, pwait);
@@ -440,16 +441,21 @@ void mp_prof_preempted(uintptr_t pc, uint64_t wait_ns)
 		return;
 	t->busy = 1;
 	__asm__ volatile("" ::: "memory");
+	/* Counted here, exactly, and marked counted: the thread's next call
+	 * (or its end) counts only what is left, yields and the like. */
+	struct mp_prof_callstat *pre = &t->calls[MP_PROF_PREEMPTED];
+	pre->count++;
+	pre->pwait += wait_ns;
+	if (wait_ns > pre->max_pwait)
+		pre->max_pwait = wait_ns;
+	mp_prof_tls.wait_seen += wait_ns;
 	if (wait_ns >= mp_prof.opt.min_ns && mp_prof.opt.min_ns) {
 		/* a trace slice where the wait really was: it ended now */
 		uint64_t now = mp_ticks();
 		uint64_t ticks = (uint64_t)((double)wait_ns * (double)mp_prof.min_ticks /
 		                            (double)mp_prof.opt.min_ns);
 		uint64_t from = now > ticks ? now - ticks : now;
-		uint32_t before = t->nevents;
 		add_event(t, MP_PROF_PREEMPTED, from, from, wait_ns);
-		if (t->nevents != before)
-			t->preempt_sliced += wait_ns;
 	}
 	uint64_t wp = sampled_weight(t, wait_ns, mp_prof.opt.min_ns);
 	if (wp) {

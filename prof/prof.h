@@ -165,7 +165,8 @@ static inline __attribute__((always_inline)) void mp_prof_exit(unsigned call, ui
 }
 
 /* The preemption signal parked this thread for wait_ns (signals.h,
- * mp_signals_on_preempted): the stack from the interrupted pc, kept by
+ * mp_signals_on_preempted; pc 0: no room to unwind, nothing done here,
+ * the next call counts the wait): the stack from the interrupted pc, kept by
  * Go's rule (probability wait / min, weight at least min), under the
  * pseudo-call "(preempted)" with the wait as its P-wait weight.  The
  * "(preempted)" row's exact totals are counted at the thread's next call,

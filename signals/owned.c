@@ -36,6 +36,9 @@
  * (the handler, the scheduler's slow path, a futex wait): measured at
  * about 1 KB; 8 KB leaves room for a future of larger frames. */
 #define PARK_STACK_NEED ((size_t)8 * 1024)
+/* What the preemption hook (mp_signals_on_preempted: the profiler unwinds
+ * there) needs besides, or it is told no pc. */
+#define HOOK_STACK_NEED ((size_t)8 * 1024)
 /* A thread is sent the signal only if its stack is at least this large
  * and 16 times the signal frame plus our need: the frame then takes a
  * small part of what the program planned for.  The 16 KiB stack of a
@@ -366,8 +369,10 @@ static void on_owned_signal(int sig, siginfo_t *si, void *uc)
 			uint64_t w0 = mp_m_wait_ns();
 			mp_preempt_signal();
 			uint64_t w1 = mp_m_wait_ns();
+			uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+			bool room = !stack_lo || sp - stack_lo >= PARK_STACK_NEED + HOOK_STACK_NEED;
 			if (w1 > w0)
-				fn(interrupted_pc((const ucontext_t *)uc), w1 - w0);
+				fn(room ? interrupted_pc((const ucontext_t *)uc) : 0, w1 - w0);
 		} else if (room > 0)
 			mp_preempt_signal();
 		else if (room < 0)

@@ -252,6 +252,7 @@ static void check_stalls(const char *dir)
 	const struct { const char *call, *fn; } want[] = {
 		{ "read", "stalls_reader" },
 		{ "pthread_cond_timedwait", "stalls_waiter" },
+		{ "nanosleep", "stalls_" },   /* stalls_feeder's and stalls_sleeper's */
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
 		double ms = folded_ms(path, want[i].call, want[i].fn);

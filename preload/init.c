@@ -272,6 +272,8 @@ static void mp_preload_profile_init(void)
 	}
 	/* A terminating signal the program leaves at SIG_DFL writes the
 	 * profile before the process dies of it (signals.h). */
+	/* A preemption's wait for a P is kept with the stack it interrupted. */
+	mp_signals_on_preempted(mp_prof_preempted);
 	static const int deaths[] = { SIGTERM, SIGINT, SIGHUP, SIGQUIT };
 	r = mp_signals_watch_deaths(deaths, (int)(sizeof deaths / sizeof deaths[0]), mp_prof_last_words);
 	if (r < 0) {

@@ -41,7 +41,7 @@ struct mp_thread_start {
 static void mp_thread_end(char *scope)
 {
 	(void)scope;
-	mp_prof_thread_end();
+	mp_prof_thread_end(mp_m_wait_ns());
 	mp_m_detach();
 }
 
@@ -86,6 +86,7 @@ static void *mp_thread_main(void *p)
 	mp_thread_stack(st.stack_size);
 	mp_thread_ours = true;
 	mp_m_attach_reserved();
+	mp_prof_thread_start(mp_m_wait_ns());
 	__attribute__((cleanup(mp_thread_end), unused)) char attached = 1;
 	return st.start(st.arg);
 }
@@ -122,7 +123,7 @@ MP_EXPORT void pthread_exit(void *ret)
 
 	if (!mp_thread_ours && mp_m_attached())
 		mp_m_detach();
-	mp_prof_thread_end();
+	mp_prof_thread_end(mp_m_wait_ns());
 	real(ret);
 	__builtin_unreachable();
 }

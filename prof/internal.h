@@ -23,7 +23,10 @@ struct mp_prof_event {
  * (one per call id in use, one per 128 slices). */
 struct mp_prof_thread {
 	int tid;
-	char name[16];                   /* comm at the first call and at the end */
+	char name[16];                   /* comm at the first call, at the end, and at
+	                                  * each write while it runs (refresh_names) */
+	_Atomic int ended;               /* it ended (mp_prof_thread_end), or is a
+	                                  * fork child's thread that is gone */
 	int busy;                        /* recording: a nested record is dropped */
 	int wait_unknown;                /* fork child: mp_prof_tls.wait_seen is the parent's */
 	uint64_t rng;

@@ -100,7 +100,9 @@ struct mp_prof_tls {
 	struct mp_prof_callstat *calls;  /* the thread's [MP_PROF_MAX_CALLS] */
 	uint64_t gate;
 	int64_t budget;
-	uint64_t wait_seen;              /* the core's wait total at the last record */
+	uint64_t wait_seen;              /* how much of the core's wait total is counted:
+	                                  * up to the last record, and the preemptions
+	                                  * mp_prof_preempted counted since */
 	uint64_t last_t1;                /* ticks: when the last call returned */
 };
 extern __thread struct mp_prof_tls mp_prof_tls
@@ -150,7 +152,8 @@ void mp_prof_wait(unsigned call, uint64_t t0, uint64_t t1, uint64_t wait0, uint6
 
 /* After the exit: what mp_prof_short (true: kept) left to do.  The wait
  * total is unchanged since the last record in the common case, one
- * compare (it only grows: wait_seen <= wait0 <= wait1). */
+ * compare (wait_seen <= wait0 <= wait1; a preemption counted between the
+ * wrapper's reads and this compare only sends it out of line). */
 static inline __attribute__((always_inline)) void mp_prof_exit(unsigned call, uint64_t t0,
                                                                  uint64_t t1, uint64_t wait0,
                                                                  uint64_t wait1, bool kept)
@@ -161,8 +164,24 @@ static inline __attribute__((always_inline)) void mp_prof_exit(unsigned call, ui
 		mp_prof_wait(call, t0, t1, wait0, wait1);
 }
 
-/* This thread ends: keep its name for the report. */
-void mp_prof_thread_end(void);
+/* The preemption signal parked this thread for wait_ns (signals.h,
+ * mp_signals_on_preempted; pc 0: no room to unwind, nothing done here,
+ * the next call counts the wait): the stack from the interrupted pc, kept by
+ * Go's rule (probability wait / min, weight at least min), under the
+ * pseudo-call "(preempted)" with the wait as its P-wait weight.  The
+ * "(preempted)" row's exact totals are counted at the thread's next call,
+ * as before.  Runs in the signal handler. */
+void mp_prof_preempted(uintptr_t pc, uint64_t wait_ns);
+
+/* A thread the library started (pthread_create) begins, the core's wait
+ * total at wait_now: its counters are made now, not at its first call, so
+ * that a preemption before that call keeps its stack and its wait counts. */
+void mp_prof_thread_start(uint64_t wait_now);
+
+/* This thread ends, the core's wait total at wait_now: the waits since its
+ * last call go to "(preempted)" (a thread that computes to its end makes
+ * no call that would count them); keep its name for the report. */
+void mp_prof_thread_end(uint64_t wait_now);
 
 /* In a fork child: the parent's figures are not the child's.  Start from
  * zero, under the child's pid (its files go to DIR/CHILDPID/).

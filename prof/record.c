@@ -126,6 +126,7 @@ void mp_prof_fork_child(void)
 		if (t && t != self) {
 			memset(t->calls, 0, sizeof t->calls);   /* threads that are gone here */
 			t->nevents = 0;
+			atomic_store_explicit(&t->ended, 1, memory_order_relaxed);
 		}
 	}
 	if (self) {
@@ -176,10 +177,60 @@ void mp_prof_p_holder(uint32_t p, int tid)
 	atomic_store_explicit(&tr->n, n + 1, memory_order_release);
 }
 
-void mp_prof_thread_end(void)
+static void add_event(struct mp_prof_thread *t, unsigned call, uint64_t t0, uint64_t t1,
+                      uint64_t wait_ns);
+
+/* Waits outside any call since the last one (now the core's wait total
+ * is wait_now): a yield gave the P away, or a preemption that
+ * mp_prof_preempted did not count, and this thread waited for it to come
+ * back.  mp_prof_tls.wait_seen is how much of the core's total has been
+ * counted (never more than it is).  Under t->busy. */
+static void count_preempted(struct mp_prof_thread *t, uint64_t wait_now)
 {
-	if (self)
-		mp_raw_syscall(SYS_prctl, PR_GET_NAME, (long)self->name, 0);
+	uint64_t seen = mp_prof_tls.wait_seen;
+	if (!t->wait_unknown && wait_now > seen) {
+		struct mp_prof_callstat *pre = &t->calls[MP_PROF_PREEMPTED];
+		uint64_t w = wait_now - seen;
+		pre->count++;
+		pre->pwait += w;
+		if (w > pre->max_pwait)
+			pre->max_pwait = w;
+		if (w >= mp_prof.opt.min_ns)
+			add_event(t, MP_PROF_PREEMPTED, mp_prof_tls.last_t1, mp_prof_tls.last_t1, w);
+	}
+}
+
+void mp_prof_thread_start(uint64_t wait_now)
+{
+	if (!mp_prof_on)
+		return;
+	struct mp_prof_thread *t = thread_block();
+	if (!t)
+		return;
+	mp_prof_tls.wait_seen = wait_now;
+	mp_prof_tls.last_t1 = mp_ticks();
+	t->wait_unknown = 0;
+}
+
+void mp_prof_thread_end(uint64_t wait_now)
+{
+	struct mp_prof_thread *t = self;
+	if (!t)
+		return;
+	if (!t->busy) {
+		/* the waits since its last call: a thread that computes to its
+		 * end makes no call that would count them */
+		t->busy = 1;
+		__asm__ volatile("" ::: "memory");
+		count_preempted(t, wait_now);
+		t->wait_unknown = 0;
+		if (wait_now > mp_prof_tls.wait_seen)
+			mp_prof_tls.wait_seen = wait_now;
+		__asm__ volatile("" ::: "memory");
+		t->busy = 0;
+	}
+	mp_raw_syscall(SYS_prctl, PR_GET_NAME, (long)t->name, 0);
+	atomic_store_explicit(&t->ended, 1, memory_order_release);
 }
 
 static uint64_t next_rand(struct mp_prof_thread *t)
@@ -357,21 +408,12 @@ static inline __attribute__((always_inline)) void record(bool stall_too, unsigne
 	c->pwait += pwait;
 	if (pwait > c->max_pwait)
 		c->max_pwait = pwait;
-	/* Waits outside any call since the last one: a preemption or a yield
-	 * gave the P away and this thread waited for it to come back. */
-	uint64_t seen = mp_prof_tls.wait_seen;
-	if (!t->wait_unknown && wait0 > seen) {
-		struct mp_prof_callstat *pre = &t->calls[MP_PROF_PREEMPTED];
-		uint64_t w = wait0 - seen;
-		pre->count++;
-		pre->pwait += w;
-		if (w > pre->max_pwait)
-			pre->max_pwait = w;
-		if (w >= mp_prof.opt.min_ns)
-			add_event(t, MP_PROF_PREEMPTED, mp_prof_tls.last_t1, mp_prof_tls.last_t1, w);
-	}
+	count_preempted(t, wait0);
 	t->wait_unknown = 0;
-	mp_prof_tls.wait_seen = wait1;
+	/* Never back: a preemption counted by mp_prof_preempted after the
+	 * wrapper read wait1 moved wait_seen past it. */
+	if (wait1 > mp_prof_tls.wait_seen)
+		mp_prof_tls.wait_seen = wait1;
 	mp_prof_tls.last_t1 = t1;
 	if ((stall_too && stall >= mp_prof.min_ticks) || pwait >= mp_prof.opt.min_ns)
 		add_event(t, call, t0, t1, pwait);
@@ -390,6 +432,52 @@ static inline __attribute__((always_inline)) void record(bool stall_too, unsigne
 	__asm__ volatile("" ::: "memory");
 	t->busy = 0;
 	mp_prof_tls.gate = gate_open();
+}
+
+void mp_prof_preempted(uintptr_t pc, uint64_t wait_ns)
+{
+	struct mp_prof_thread *t = self;   /* no block made here: a handler */
+	if (!mp_prof_on || !t || t->busy || t->wait_unknown || !pc)
+		return;
+	t->busy = 1;
+	__asm__ volatile("" ::: "memory");
+	/* Counted here, exactly, and marked counted: the thread's next call
+	 * (or its end) counts only what is left, yields and the like. */
+	struct mp_prof_callstat *pre = &t->calls[MP_PROF_PREEMPTED];
+	pre->count++;
+	pre->pwait += wait_ns;
+	if (wait_ns > pre->max_pwait)
+		pre->max_pwait = wait_ns;
+	mp_prof_tls.wait_seen += wait_ns;
+	if (wait_ns >= mp_prof.opt.min_ns && mp_prof.opt.min_ns) {
+		/* a trace slice where the wait really was: it ended now */
+		uint64_t now = mp_ticks();
+		uint64_t ticks = (uint64_t)((double)wait_ns * (double)mp_prof.min_ticks /
+		                            (double)mp_prof.opt.min_ns);
+		uint64_t from = now > ticks ? now - ticks : now;
+		add_event(t, MP_PROF_PREEMPTED, from, from, wait_ns);
+	}
+	uint64_t wp = sampled_weight(t, wait_ns, mp_prof.opt.min_ns);
+	if (wp) {
+		/* The handler's own frames, then the signal frame, then the
+		 * interrupted pc itself: the stack starts there. */
+		enum { OURS = 8 };
+		void *frames[MP_PROF_DEPTH + OURS];
+		int n = unwind_backtrace ? unwind_backtrace(frames, MP_PROF_DEPTH + OURS) : 0;
+		int at = -1;
+		for (int i = 0; i < n && i < OURS; i++)
+			if ((uintptr_t)frames[i] == pc) {
+				at = i;
+				break;
+			}
+		if (at >= 0)
+			stack_add(t->tid, MP_PROF_PREEMPTED, (const uintptr_t *)(frames + at),
+			          n - at < MP_PROF_DEPTH ? n - at : MP_PROF_DEPTH, 0, wp);
+		else
+			stack_add(t->tid, MP_PROF_PREEMPTED, &pc, 1, 0, wp);
+	}
+	__asm__ volatile("" ::: "memory");
+	t->busy = 0;
 }
 
 void mp_prof_end(unsigned call, uint64_t t0, uint64_t t1, uint64_t wait0, uint64_t wait1)

@@ -131,6 +131,36 @@ static void gather(void)
 	}
 }
 
+/* The names of the threads still running, as they are now: a thread
+ * named after its first call (by itself, or by its creator racing it)
+ * would otherwise keep its old name in every file.  From
+ * /proc/self/task/TID/comm; a thread that has ended keeps the name it had
+ * then, so that a later thread given its tid does not rename it. */
+static void refresh_names(void)
+{
+	uint32_t n = atomic_load(&mp_prof.nthreads);
+	for (uint32_t i = 0; i < n && i < MP_PROF_THREADS; i++) {
+		struct mp_prof_thread *t = atomic_load(&mp_prof.threads[i]);
+		if (!t || atomic_load_explicit(&t->ended, memory_order_acquire))
+			continue;
+		char path[64], name[sizeof t->name + 1];
+		snprintf(path, sizeof path, "/proc/self/task/%d/comm", t->tid);
+		int fd = (int)mp_raw_syscall6(SYS_openat, AT_FDCWD, (long)path, O_RDONLY | O_CLOEXEC, 0, 0, 0);
+		if (fd < 0)
+			continue;
+		long r = mp_raw_syscall(SYS_read, fd, (long)name, (long)sizeof name - 1);
+		mp_raw_syscall(SYS_close, fd, 0, 0);
+		if (r <= 0)
+			continue;
+		if (name[r - 1] == '\n')
+			r--;
+		if (r <= 0 || (size_t)r >= sizeof t->name)
+			continue;
+		name[r] = 0;
+		memcpy(t->name, name, (size_t)r + 1);
+	}
+}
+
 /* The q-quantile of a log2 histogram, interpolated within its bucket by
  * rank and capped by the maximum seen (ticks). */
 static uint64_t quantile(const struct mp_prof_callstat *s, double q)
@@ -767,6 +797,7 @@ static int write_files(const char *why)
 		warn_lost(dir, r);
 		return (int)r;
 	}
+	refresh_names();
 	gather();
 	r = write_summary(dir, why, (double)(end - mp_prof.start_ticks) / tpns / 1e9);
 	if (r < 0) {

@@ -36,6 +36,9 @@
  * (the handler, the scheduler's slow path, a futex wait): measured at
  * about 1 KB; 8 KB leaves room for a future of larger frames. */
 #define PARK_STACK_NEED ((size_t)8 * 1024)
+/* What the preemption hook (mp_signals_on_preempted: the profiler unwinds
+ * there) needs besides, or it is told no pc. */
+#define HOOK_STACK_NEED ((size_t)8 * 1024)
 /* A thread is sent the signal only if its stack is at least this large
  * and 16 times the signal frame plus our need: the frame then takes a
  * small part of what the program planned for.  The 16 KiB stack of a
@@ -86,6 +89,7 @@ struct watched_sig {
 static struct watched_sig watched[MAX_WATCHED];
 static _Atomic int nwatched;
 static mp_last_words_fn last_words;
+static _Atomic(mp_preempted_fn) on_preempted;
 
 static __thread uintptr_t stack_lo __attribute__((tls_model("initial-exec")));
 /* An address below which this thread's stack is surely mapped from any sp
@@ -328,6 +332,23 @@ static void probe_sample(const ucontext_t *uc, struct mp_probe_sample *s)
 	s->stack_hash = h;
 }
 
+static uintptr_t interrupted_pc(const ucontext_t *uc)
+{
+#if defined(__x86_64__)
+	return (uintptr_t)uc->uc_mcontext.gregs[REG_RIP];
+#elif defined(__aarch64__)
+	return (uintptr_t)uc->uc_mcontext.pc;
+#else
+	(void)uc;
+	return 0;
+#endif
+}
+
+void mp_signals_on_preempted(mp_preempted_fn fn)
+{
+	atomic_store_explicit(&on_preempted, fn, memory_order_release);
+}
+
 static void on_owned_signal(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;   /* we may run between a call and its errno check */
@@ -343,7 +364,16 @@ static void on_owned_signal(int sig, siginfo_t *si, void *uc)
 	}
 	if (mp_preempt_siginfo_is_ours(si)) {
 		int room = room_to_park();
-		if (room > 0)
+		mp_preempted_fn fn = atomic_load_explicit(&on_preempted, memory_order_acquire);
+		if (room > 0 && fn) {
+			uint64_t w0 = mp_m_wait_ns();
+			mp_preempt_signal();
+			uint64_t w1 = mp_m_wait_ns();
+			uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
+			bool room = !stack_lo || sp - stack_lo >= PARK_STACK_NEED + HOOK_STACK_NEED;
+			if (w1 > w0)
+				fn(room ? interrupted_pc((const ucontext_t *)uc) : 0, w1 - w0);
+		} else if (room > 0)
 			mp_preempt_signal();
 		else if (room < 0)
 			mp_m_set_signal_ok(false);   /* the monitor revokes instead */

@@ -51,6 +51,14 @@ int mp_signals_init(int requested, mp_sigaction_fn real);
 typedef void (*mp_last_words_fn)(int sig);
 int mp_signals_watch_deaths(const int *sigs, int n, mp_last_words_fn fn);
 
+/* After the preemption signal parked this thread (a safe point: it ran
+ * user code), fn(pc, wait_ns) in the handler: the interrupted pc (0 when
+ * less than 16 KiB of the thread's stack is left below the handler) and
+ * the time it waited for a P (mp_m_wait_ns's growth; 0 is not reported).
+ * The profiler keeps the stack there.  NULL: nothing. */
+typedef void (*mp_preempted_fn)(uintptr_t pc, uint64_t wait_ns);
+void mp_signals_on_preempted(mp_preempted_fn fn);
+
 /* The preemption signal, or 0. */
 int mp_signals_preempt_signo(void);
 

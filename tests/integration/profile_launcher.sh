@@ -2,7 +2,8 @@
 # profile_launcher: `maxprocs profile` exits with the program's status and
 # dies of its signal; its profile holds every file, a child process's too;
 # `go tool pprof -top` reads profile.pb.gz (skipped without go); `maxprocs
-# report` prints the summary again.  Usage: profile_launcher.sh STALLS_PROG
+# report` prints the summary again; threads named after their first call
+# have those names.  Usage: profile_launcher.sh STALLS_PROG
 name=profile-launcher; . "$(dirname "$0")/profile_lib.sh"
 prog=${1:?usage: profile_launcher.sh PROFILE_STALLS}
 
@@ -36,6 +37,16 @@ n=$(ls "$dir/tree" | grep -c '^[0-9][0-9]*$')   # DIR/PID/ (DIR's own files are 
 sum=$(cat "$dir"/title/*/summary.txt)
 echo "$sum" | grep -q 'profile_stalls' || fail "the executable is not named: $sum"
 if echo "$sum" | grep -q '(b)\|^ *b+0x'; then fail "the executable is named after argv[0]: $sum"; fi
+
+# Threads named after their first call (by themselves, by main) and still
+# running at the end: the profile has the names they have then.
+"$launcher" profile -o "$dir/names" -- "$prog" names run 2>/dev/null
+sum=$(cat "$dir"/names/*/summary.txt)
+for n in named-late named-by-main; do
+	echo "$sum" | grep -q "^  [0-9]*  *$n " || fail "the threads section has no $n: $sum"
+	grep -q "\"thread_name\",\"args\":{\"name\":\"$n\"}" "$dir"/names/*/trace.json ||
+		fail "trace.json names no thread $n"
+done
 
 # More threads than have counters of their own (4096): each thread beyond
 # is counted once as dropped, not once a call.  The main thread has one.

@@ -1,4 +1,4 @@
-/* profile_stalls: MAXPROCS_PROFILE records what blocked and for how long.  Variant "short": 5000 stalls of ~50 us, far below the 1 ms threshold, sampled: the stacks' estimate within 20 % of the exact total.  Variant "stalls": threads block known times in distinct functions (read on a pipe fed every 10 ms, nanosleep, pthread_cond_timedwait that times out): each call's count exact, each total within 20 %, each stack names its function, the folded weights add up to the summary.  Variant "pwait": 4 threads computing between short sleeps wait for the P about (threads - 1) x wall at -p 1, and hardly at all with a P each. Variant "many" (run by profile_launcher.sh): 4200 threads one after another, 3 calls each. Variant "title" (also): a process title written over argv[0], then one 5 ms nanosleep. */
+/* profile_stalls: MAXPROCS_PROFILE records what blocked and for how long.  Variant "short": 5000 stalls of ~50 us, far below the 1 ms threshold, sampled: the stacks' estimate within 20 % of the exact total.  Variant "stalls": threads block known times in distinct functions (read on a pipe fed every 10 ms, nanosleep, pthread_cond_timedwait that times out): each call's count exact, each total within 20 %, each stack names its function, the folded weights add up to the summary.  Variant "pwait": 4 threads computing between short sleeps wait for the P about (threads - 1) x wall at -p 1, and hardly at all with a P each. Variant "cpu": 4 threads that only compute (no call until they end), 1 s of CPU in all: about 3 s of P-wait at -p 1, all of it "(preempted)", whose stacks in pwait.folded name the computing function; none at -p 4. Variant "many" (run by profile_launcher.sh): 4200 threads one after another, 3 calls each. Variant "title" (also): a process title written over argv[0], then one 5 ms nanosleep. Variant "names" (also): two threads named after their first call, one by itself and one by main, both still running when main exits. */
 #include <dirent.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -123,6 +123,34 @@ static void *pw_worker(void *arg)
 	return arg;
 }
 
+/* Variant "cpu": 4 threads that only compute, 0.25 s of CPU each, and make
+ * no call at all until they end: their waits for the P come from
+ * preemptions alone, counted when they end, with the stacks they were
+ * preempted in. */
+#define CPU_THREADS 4
+#define CPU_S 0.25
+
+__attribute__((noinline)) void cpu_burner(double seconds)
+{
+	it_burn_cpu(seconds);
+	__asm__ volatile("" ::: "memory");   /* not a tail call: the frame stays */
+}
+
+static void *cpu_worker(void *arg)
+{
+	cpu_burner(CPU_S);
+	return arg;
+}
+
+static void run_cpu(void)
+{
+	pthread_t t[CPU_THREADS];
+	for (int i = 0; i < CPU_THREADS; i++)
+		it_create(&t[i], cpu_worker, NULL);
+	for (int i = 0; i < CPU_THREADS; i++)
+		it_join(t[i]);
+}
+
 static void run_pwait(void)
 {
 	pthread_t t[PW_THREADS];
@@ -224,6 +252,7 @@ static void check_stalls(const char *dir)
 	const struct { const char *call, *fn; } want[] = {
 		{ "read", "stalls_reader" },
 		{ "pthread_cond_timedwait", "stalls_waiter" },
+		{ "nanosleep", "stalls_" },   /* stalls_feeder's and stalls_sleeper's */
 	};
 	for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
 		double ms = folded_ms(path, want[i].call, want[i].fn);
@@ -314,6 +343,44 @@ static void check_pwait(const char *dir, double wall)
 	puts("pwait: as expected");
 }
 
+static void check_cpu(const char *dir, double wall)
+{
+	char path[4400];
+	snprintf(path, sizeof path, "%s/summary.txt", dir);
+	slurp(path);
+	const char *p = strstr(text, "ms blocked in them, ");
+	double pwait_ms = p ? strtod(p + strlen("ms blocked in them, "), NULL) : -1;
+	it_check(pwait_ms >= 0, "no P-wait total in summary.txt");
+	int procs = it_procs();
+	fprintf(stderr, "P-wait %.0f ms over %.0f ms wall at -p %d\n", pwait_ms, wall * 1000, procs);
+	if (procs >= CPU_THREADS) {
+		it_check(pwait_ms <= 0.1 * wall * 1000, "P-wait %.0f ms with a P per thread", pwait_ms);
+		puts("cpu: no wait with a P per thread");
+		return;
+	}
+	/* One computes while three wait: about 3 x the 1 s of work. */
+	double work_ms = CPU_THREADS * CPU_S * 1000;
+	it_check(pwait_ms >= 0.5 * (CPU_THREADS - 1) * work_ms && pwait_ms <= (CPU_THREADS - 1) * wall * 1000 * 1.2,
+	         "P-wait %.0f ms, expected about %d x %.0f ms of work (wall %.0f ms)", pwait_ms,
+	         CPU_THREADS - 1, work_ms, wall * 1000);
+	p = strstr(text, "\n  (preempted) ");
+	double pre_ms = -1;
+	if (p) {
+		p = strstr(p, " - ");
+		while (p && *p && strchr(" -", *p))
+			p++;
+		pre_ms = p ? strtod(p, NULL) : -1;
+	}
+	it_check(pre_ms >= 0.9 * pwait_ms, "the (preempted) row has %.0f ms of the %.0f ms P-wait", pre_ms, pwait_ms);
+	/* Their stacks: where the threads were preempted. */
+	snprintf(path, sizeof path, "%s/pwait.folded", dir);
+	double est = folded_ms(path, "(preempted)", "cpu_burner");
+	fprintf(stderr, "(preempted): %.0f ms in the summary, %.0f ms in pwait.folded\n", pre_ms, est);
+	it_check(est >= 0.8 * pre_ms && est <= 1.2 * pre_ms,
+	         "pwait.folded has %.0f ms of (preempted) stacks, the summary %.0f ms", est, pre_ms);
+	puts("cpu: P-wait about (threads - 1) x the work, its stacks in cpu_burner");
+}
+
 static void *three_calls(void *arg)
 {
 	int fd = open("/dev/null", O_WRONLY);
@@ -323,11 +390,43 @@ static void *three_calls(void *arg)
 	return arg;
 }
 
+/* Variant "names": the profile is written while both threads still run,
+ * after they got their names. */
+static int named[2];   /* a thread says it has made its first call */
+
+static void *named_late(void *arg)
+{
+	struct timespec ts = { 0, 1000000 };
+	nanosleep(&ts, NULL);   /* its first call: the name is still the program's */
+	if (arg)
+		pthread_setname_np(pthread_self(), "named-late");
+	it_check(write(named[1], "x", 1) == 1, "write");
+	for (;;)
+		nanosleep(&ts, NULL);
+	return NULL;
+}
+
+static void run_names(void)
+{
+	pthread_t self_named, main_named;
+	char c;
+	it_sys(pipe(named));
+	it_create(&self_named, named_late, (void *)1);
+	it_create(&main_named, named_late, NULL);
+	for (int i = 0; i < 2; i++)
+		it_check(read(named[0], &c, 1) == 1, "read");
+	it_check(pthread_setname_np(main_named, "named-by-main") == 0, "pthread_setname_np");
+	struct timespec ts = { 0, 5000000 };
+	nanosleep(&ts, NULL);
+	exit(0);
+}
+
 int main(int argc, char **argv)
 {
 	it_check_mode();
 	it_check(argc >= 2, "usage: profile_stalls stalls|pwait [run]");
 	bool stalls = !strcmp(argv[1], "stalls"), shorts = !strcmp(argv[1], "short");
+	bool cpu = !strcmp(argv[1], "cpu");
 	if (argc > 2 && !strcmp(argv[1], "many")) {
 		/* 4200 threads, one after another, each making 3 calls: more
 		 * than the 4096 with counters of their own. */
@@ -348,11 +447,15 @@ int main(int argc, char **argv)
 		nanosleep(&ts, NULL);
 		return IT_PASS;
 	}
+	if (argc > 2 && !strcmp(argv[1], "names"))
+		run_names();
 	if (argc > 2) {
 		if (stalls)
 			run_stalls();
 		else if (shorts)
 			short_sleeper(NULL);
+		else if (cpu)
+			run_cpu();
 		else
 			run_pwait();
 		return IT_PASS;
@@ -384,6 +487,8 @@ int main(int argc, char **argv)
 		check_stalls(sub);
 	else if (shorts)
 		check_short(sub);
+	else if (cpu)
+		check_cpu(sub, wall);
 	else
 		check_pwait(sub, wall);
 	char cmd[4300];

@@ -26,8 +26,12 @@ for f in summary.txt stalls.folded pwait.folded profile.pb.gz trace.json; do
 done
 for pid in "$parent" "$forked" "$execed"; do
 	grep -q "^  $pid " "$dir/p/summary.txt" || fail "the tree's summary has no line for $pid"
-	grep -q "^[^;]* ($pid);" "$dir/p/stalls.folded" || fail "the tree's stalls.folded has no $pid"
 	grep -q "\"pid\":$pid," "$dir/p/trace.json" || fail "the tree's trace.json has no $pid"
+	# The parent and the fork child always block 10 ms at a time; sh may
+	# have no stack: its one wait3 is short when sleep ended before it
+	# (sh descheduled on a loaded machine), and then no sample fell in it.
+	[ "$pid" = "$execed" ] && [ ! -s "$dir/p/$pid/stalls.folded" ] && continue
+	grep -q "^[^;]* ($pid);" "$dir/p/stalls.folded" || fail "the tree's stalls.folded has no $pid"
 done
 # 5 sleeps on the thread, 3 in the fork child, and sleep(1)'s own
 count=$(sed -n 's/^  \(clock_\)*nanosleep  *\([0-9]*\) .*/\2/p' "$dir/p/summary.txt" | awk '{ s += $1 } END { print s + 0 }')

@@ -370,9 +370,9 @@ static void on_owned_signal(int sig, siginfo_t *si, void *uc)
 			mp_preempt_signal();
 			uint64_t w1 = mp_m_wait_ns();
 			uintptr_t sp = (uintptr_t)__builtin_frame_address(0);
-			bool room = !stack_lo || sp - stack_lo >= PARK_STACK_NEED + HOOK_STACK_NEED;
+			bool deep = !stack_lo || sp - stack_lo >= PARK_STACK_NEED + HOOK_STACK_NEED;
 			if (w1 > w0)
-				fn(room ? interrupted_pc((const ucontext_t *)uc) : 0, w1 - w0);
+				fn(deep ? interrupted_pc((const ucontext_t *)uc) : 0, w1 - w0);
 		} else if (room > 0)
 			mp_preempt_signal();
 		else if (room < 0)

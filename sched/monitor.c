@@ -799,10 +799,18 @@ int mp_monitor_start(mp_thread_create_fn create)
 	if (!create)
 		create = pthread_create;
 	/* Created with every signal blocked so no handler of the program runs
-	 * on it even before monitor_main blocks them itself. */
-	sigset_t all, old;
+	 * on it even before monitor_main blocks them itself: the raw call,
+	 * because inside the preload pthread_sigmask is our own wrapper, which
+	 * leaves the owned signals out of a broad mask.  sigfillset leaves
+	 * out glibc's SIGCANCEL and SIGSETXID (a setuid in another thread
+	 * must not wait on us), and the signals the monitor keeps open stay
+	 * open (SIGSYS in catch-all mode: create's own rt_sigprocmask traps). */
+	sigset_t all;
 	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
+	uint64_t mask, old;
+	memcpy(&mask, &all, sizeof mask);
+	mask &= ~mp_sched.mon_open_signals;
+	mp_raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, (long)&old, 8, 0, 0);
 	/* A small stack (see MONITOR_STACK_BYTES).  glibc carves the static
 	 * TLS out of it too: if a program's TLS is too large for that, it
 	 * says EINVAL, and the default stack does. */
@@ -816,7 +824,7 @@ int mp_monitor_start(mp_thread_create_fn create)
 	}
 	if (err == EINVAL)
 		err = create(&mp_sched.mon_thread, NULL, monitor_main, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	mp_raw_sigmask_set(&old);
 	if (err) {
 		atomic_store(&mp_sched.mon_running, 0);
 		return -err;

@@ -790,14 +790,12 @@ int mp_monitor_duties_reset(void)
 
 int mp_monitor_start(mp_thread_create_fn create)
 {
-	if (!atomic_load(&mp_sched.active))
+	if (!atomic_load(&mp_sched.active) || !create)
 		return -EINVAL;
 	int expect = 0;
 	if (!atomic_compare_exchange_strong(&mp_sched.mon_running, &expect, 1))
 		return 0;
 	atomic_store(&mp_sched.mon_stop, 0);
-	if (!create)
-		create = pthread_create;
 	/* Created with every signal blocked so no handler of the program runs
 	 * on it even before monitor_main blocks them itself: the raw call,
 	 * because inside the preload pthread_sigmask is our own wrapper, which

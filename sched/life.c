@@ -29,11 +29,6 @@ bool mp_fast_ok;
 static int sync_why;   /* why the CAS protocol (-errno), 0: asked for */
 __thread struct mp_m mp_self __attribute__((tls_model("initial-exec"))) = { .slot = -1 };
 
-#define relaxed memory_order_relaxed
-#define acquire memory_order_acquire
-#define release memory_order_release
-
-
 /* The monitor's clock: the kernel's CLOCK_MONOTONIC through the vDSO (no
  * system call), never libc's clock_gettime, which a later preload may
  * replace (a frozen clock would make slices never end). */

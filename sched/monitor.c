@@ -272,6 +272,7 @@ static void probe_schedule_end(struct mp_p *pp, struct mon_p *mv)
 	mv->probe_slot = -1;
 	if (slot < 0 || slot >= MP_MAX_MS || probe_history[slot].tid != mv->probe_tid)
 		return;
+	/* relaxed: a counter, only compared with its earlier value */
 	uint64_t yields = atomic_load_explicit(&pp->spin_yields, memory_order_relaxed);
 	if (yields != mv->probe_yields)
 		probe_history[slot].misses = 0;
@@ -292,7 +293,7 @@ static unsigned probe_misses(int32_t slot, int tid)
 
 static void probe_spinner(struct mp_p *pp, struct mon_p *mv, int tid, bool unsafe, uint64_t now)
 {
-	if (atomic_load_explicit(&mp_sched.probes_off, memory_order_relaxed))
+	if (atomic_load_explicit(&mp_sched.probes_off, memory_order_relaxed))   /* relaxed: a switch */
 		return;
 	if (mv->probe_base_ns != mv->call_since_ns) {
 		probe_schedule_end(pp, mv);
@@ -304,6 +305,7 @@ static void probe_spinner(struct mp_p *pp, struct mon_p *mv, int tid, bool unsaf
 			later = mp_sched.opt.slice_ns / 2;
 		mv->probe_slot = slot;
 		mv->probe_tid = tid;
+		/* relaxed: a counter, only compared later (probe_schedule_end) */
 		mv->probe_yields = atomic_load_explicit(&pp->spin_yields, memory_order_relaxed);
 		mv->probe_base_ns = mv->call_since_ns;
 		mv->probe_at_ns = now + later;

@@ -39,13 +39,6 @@
  * this long, without a call. */
 #define SIGNAL_RUN_MAX_NS 1000000ull
 
-
-void mp_monitor_wake(void)
-{
-	atomic_fetch_add(&mp_sched.mon_word, 1);
-	mp_futex_wake((const uint32_t *)&mp_sched.mon_word, 1);
-}
-
 /*
  * Sending the preemption signal.  It must never change what the program
  * sees (docs/design.md, "Signals"), so it goes only to a thread that

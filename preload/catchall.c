@@ -376,6 +376,8 @@ static void mp_catchall_own_calls(void)
 	 * a cancellation from our stub trips its sigaltstack check). */
 	return;
 #endif
+	/* relaxed: as every real pointer (real.h): a thread sees the old
+	 * function or the stub, both correct */
 	__atomic_store_n(&mp_real_sigprocmask_ptr, mp_stub_sigprocmask, __ATOMIC_RELAXED);
 	__atomic_store_n(&mp_real_pthread_sigmask_ptr, mp_stub_pthread_sigmask, __ATOMIC_RELAXED);
 	__atomic_store_n(&mp_real_read_ptr, mp_stub_read, __ATOMIC_RELAXED);

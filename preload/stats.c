@@ -222,7 +222,7 @@ static void publish(struct mp_seg_stats *out, uint64_t now)
 	}
 	out->ncalls = ncalls;
 	out->ptable_len = mp_p_states(out->pstates, MP_MAXPROCS);
-	__atomic_store_n(&out->seq, ++cap.seq, __ATOMIC_RELEASE);
+	__atomic_store_n(&out->seq, ++cap.seq, __ATOMIC_RELEASE);   /* publishes the fields above */
 }
 
 static void stats_duty(uint64_t now, void *arg)

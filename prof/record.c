@@ -108,6 +108,7 @@ static struct mp_prof_thread *thread_block(void)
 	t->tid = (int)mp_raw_gettid();
 	t->rng = 0x9e3779b97f4a7c15ull ^ ((uint64_t)t->tid << 17) ^ mp_ticks();
 	mp_raw_syscall(SYS_prctl, PR_GET_NAME, (long)t->name, 0);
+	/* release: t's fields before the report sees t */
 	atomic_store_explicit(&mp_prof.threads[i], t, memory_order_release);
 	self = t;
 	mp_prof_tls.calls = t->calls;
@@ -174,7 +175,7 @@ void mp_prof_p_holder(uint32_t p, int tid)
 		return;
 	}
 	tr->ev[n] = (struct mp_prof_pevent){ mp_ticks(), tid };
-	atomic_store_explicit(&tr->n, n + 1, memory_order_release);
+	atomic_store_explicit(&tr->n, n + 1, memory_order_release);   /* publishes ev[n] */
 }
 
 static void add_event(struct mp_prof_thread *t, unsigned call, uint64_t t0, uint64_t t1,
@@ -300,6 +301,7 @@ static void stack_add(int tid, unsigned call, const uintptr_t *pc, int n, uint64
 	for (unsigned probe = 0; probe < 64; probe++) {
 		uint32_t slot = (uint32_t)((h + probe) % MP_PROF_STACKS);
 		struct mp_prof_stack *s = &mp_prof.stacks[slot];
+		/* acquire: pairs with the release below (the entry is whole) */
 		uint64_t cur = atomic_load_explicit(&s->hash, memory_order_acquire);
 		if (cur == 0) {
 			uint64_t zero = 0;
@@ -313,12 +315,13 @@ static void stack_add(int tid, unsigned call, const uintptr_t *pc, int n, uint64
 			s->depth = (uint16_t)n;
 			s->tid = tid;
 			memcpy(s->pc, pc, (size_t)n * sizeof pc[0]);
-			atomic_store_explicit(&s->hash, h, memory_order_release);
+			atomic_store_explicit(&s->hash, h, memory_order_release);   /* publishes the entry */
 			cur = h;
 		}
 		if (cur != h || s->tid != tid || s->call != call || s->depth != n ||
 		    memcmp(s->pc, pc, (size_t)n * sizeof pc[0]) != 0)
 			continue;
+		/* relaxed: totals, read at the report as a smear */
 		atomic_fetch_add_explicit(&s->stall, stall, memory_order_relaxed);
 		atomic_fetch_add_explicit(&s->pwait, pwait, memory_order_relaxed);
 		atomic_fetch_add_explicit(&s->kept, 1, memory_order_relaxed);

@@ -277,6 +277,8 @@ static void gather_stacks(void)
 	nrefs = 0;
 	uint32_t nused = atomic_load_explicit(&mp_prof.nused, memory_order_acquire);
 	for (uint32_t u = 0; u < nused && u < MP_PROF_STACKS; u++) {
+		/* relaxed: a slot number; the entry itself is read after the
+		 * acquire of its hash */
 		uint32_t taken = atomic_load_explicit(&mp_prof.used[u], memory_order_relaxed);
 		if (!taken)
 			continue;   /* being taken right now */
@@ -569,7 +571,7 @@ static void write_p_tracks(void)
 	double end = trace_us(mp_ticks());
 	for (unsigned p = 0; mp_prof.ptracks && p < MP_PROF_PTRACKS; p++) {
 		const struct mp_prof_ptrack *tr = &mp_prof.ptracks[p];
-		uint32_t n = atomic_load_explicit(&tr->n, memory_order_acquire);
+		uint32_t n = atomic_load_explicit(&tr->n, memory_order_acquire);   /* ev[0, n) whole */
 		if (!n)
 			continue;
 		outf(&out, ",\n{\"ph\":\"M\",\"pid\":%d,\"tid\":%d,\"name\":\"thread_name\",\"args\":{\"name\":\"P%u\"}}",

@@ -90,6 +90,7 @@ int claims_settle(struct mp_claim *c, int n)
 	for (int i = 0; i < n; i++) {
 		struct mp_p *pp = c[i].pp;
 		uint64_t w = c[i].w;
+		/* relaxed: the membarrier above orders it (step 3) */
 		uint64_t now = atomic_load_explicit(&mslot(c[i].slot)->call, relaxed);
 		if (now == c[i].call) {
 			p_cas_claimed(pp, w, pw_next_gen(w, P_IDLE), "claims_settle");

@@ -250,6 +250,7 @@ static inline __attribute__((always_inline)) void mp_exit_syscall_fast(void)
 	}
 	if (mp->acting) {
 		mp->acting = false;
+		/* relaxed: our own call word (we are its only writer, as mc_add) */
 		uint64_t c = atomic_load_explicit(mp->call, memory_order_relaxed);
 		atomic_store_explicit(mp->call, (c | MC_BLOCKING) + MC_EXIT_BLOCKING,
 		                      memory_order_relaxed);
@@ -257,6 +258,8 @@ static inline __attribute__((always_inline)) void mp_exit_syscall_fast(void)
 		uint64_t w = mp->pword;
 		if (mp_asym) {
 			sfence();
+			/* relaxed: a claimer's membarrier orders it against the
+			 * store above (claim.c), as the inline exit's plain load */
 			if (pp && atomic_load_explicit(&pp->word, memory_order_relaxed) == w) {
 				mp->p = pp;
 			} else {

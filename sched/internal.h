@@ -293,10 +293,18 @@ void park_locked(struct mp_m *mp);
 /* spinwait.c */
 void spin_for_p(struct mp_m *mp, struct mp_mslot *ms);
 void release_locked(struct mp_m *mp);
-/* preempt.c, monitor.c, life.c */
+/* preempt.c, table.c */
 bool mp_revoke(struct mp_p *pp, uint64_t w, int64_t cpu_ns);
-void mp_monitor_wake(void);
 uint64_t mp_now_ns(void);
+
+/* Wake the monitor from a deep sleep (a waiter appeared, a resize, a
+ * detach).  Inline, so the files that hand Ps on never call monitor.c,
+ * which calls them. */
+static inline void mp_monitor_wake(void)
+{
+	atomic_fetch_add(&mp_sched.mon_word, 1);   /* sleep_on_word compares it */
+	mp_futex_wake((const uint32_t *)&mp_sched.mon_word, 1);
+}
 
 /* Invariant checks: compiled in debug builds (MP_DEBUG), gone in release. */
 void mp_throw(const char *fn, const char *what, long a, long b)

@@ -1,6 +1,6 @@
 /*
- * life.c - the scheduler's state and its life: init, fork child,
- * shutdown, and the monitor's clock.
+ * life.c - the scheduler's life: init, fork child, shutdown.  Its state
+ * lives in table.c.
  */
 #include <errno.h>
 #include <signal.h>
@@ -19,29 +19,7 @@
 #define relaxed memory_order_relaxed
 #define acquire memory_order_acquire
 #define release memory_order_release
-/* The tables: static memory today (a shared mapping later: see
- * struct mp_table). */
-static struct mp_table mp_table_static;
-struct mp_table *mp_tab = &mp_table_static;
-struct mp_sched mp_sched;
-bool mp_asym;
-bool mp_fast_ok;
 static int sync_why;   /* why the CAS protocol (-errno), 0: asked for */
-__thread struct mp_m mp_self __attribute__((tls_model("initial-exec"))) = { .slot = -1 };
-
-#define relaxed memory_order_relaxed
-#define acquire memory_order_acquire
-#define release memory_order_release
-
-
-/* The monitor's clock: the kernel's CLOCK_MONOTONIC through the vDSO (no
- * system call), never libc's clock_gettime, which a later preload may
- * replace (a frozen clock would make slices never end). */
-uint64_t mp_now_ns(void)
-{
-	int64_t ns = mp_clock_ns(CLOCK_MONOTONIC);
-	return ns < 0 ? 0 : (uint64_t)ns;
-}
 
 /* A value no program guesses by accident: the address of our state (moved
  * by ASLR) mixed with the kernel's per-exec random bytes. */

@@ -1,4 +1,8 @@
-/* lock.c - the futex mutex of lock.h. */
+/* lock.c - the futex mutex of lock.h.
+ *
+ * Memory order: taking the word is acquire and giving it back release
+ * (the lock's own order; a failed CAS and the spin's look are relaxed:
+ * they take nothing); owner is a debug-only hint, relaxed. */
 #include "sched/relax.h"
 #include "sched/lock.h"
 #include "shim/raw_syscall.h"

@@ -156,6 +156,6 @@ void mp_m_set_signal_ok(bool ok)
 	mp->sig_unsafe = !ok;
 	if (mp->attached)
 		mslot(mp->slot)->sig_unsafe = !ok;
-	if (mp->p)
+	if (mp->p)   /* relaxed: not under the lock; a hint the monitor reads late or early */
 		atomic_store_explicit(&mp->p->sig_unsafe, !ok, relaxed);
 }

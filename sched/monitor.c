@@ -39,13 +39,6 @@
  * this long, without a call. */
 #define SIGNAL_RUN_MAX_NS 1000000ull
 
-
-void mp_monitor_wake(void)
-{
-	atomic_fetch_add(&mp_sched.mon_word, 1);
-	mp_futex_wake((const uint32_t *)&mp_sched.mon_word, 1);
-}
-
 /*
  * Sending the preemption signal.  It must never change what the program
  * sees (docs/design.md, "Signals"), so it goes only to a thread that
@@ -272,6 +265,7 @@ static void probe_schedule_end(struct mp_p *pp, struct mon_p *mv)
 	mv->probe_slot = -1;
 	if (slot < 0 || slot >= MP_MAX_MS || probe_history[slot].tid != mv->probe_tid)
 		return;
+	/* relaxed: a counter, only compared with its earlier value */
 	uint64_t yields = atomic_load_explicit(&pp->spin_yields, memory_order_relaxed);
 	if (yields != mv->probe_yields)
 		probe_history[slot].misses = 0;
@@ -292,7 +286,7 @@ static unsigned probe_misses(int32_t slot, int tid)
 
 static void probe_spinner(struct mp_p *pp, struct mon_p *mv, int tid, bool unsafe, uint64_t now)
 {
-	if (atomic_load_explicit(&mp_sched.probes_off, memory_order_relaxed))
+	if (atomic_load_explicit(&mp_sched.probes_off, memory_order_relaxed))   /* relaxed: a switch */
 		return;
 	if (mv->probe_base_ns != mv->call_since_ns) {
 		probe_schedule_end(pp, mv);
@@ -304,6 +298,7 @@ static void probe_spinner(struct mp_p *pp, struct mon_p *mv, int tid, bool unsaf
 			later = mp_sched.opt.slice_ns / 2;
 		mv->probe_slot = slot;
 		mv->probe_tid = tid;
+		/* relaxed: a counter, only compared later (probe_schedule_end) */
 		mv->probe_yields = atomic_load_explicit(&pp->spin_yields, memory_order_relaxed);
 		mv->probe_base_ns = mv->call_since_ns;
 		mv->probe_at_ns = now + later;
@@ -790,19 +785,25 @@ int mp_monitor_duties_reset(void)
 
 int mp_monitor_start(mp_thread_create_fn create)
 {
-	if (!atomic_load(&mp_sched.active))
+	if (!atomic_load(&mp_sched.active) || !create)
 		return -EINVAL;
 	int expect = 0;
 	if (!atomic_compare_exchange_strong(&mp_sched.mon_running, &expect, 1))
 		return 0;
 	atomic_store(&mp_sched.mon_stop, 0);
-	if (!create)
-		create = pthread_create;
 	/* Created with every signal blocked so no handler of the program runs
-	 * on it even before monitor_main blocks them itself. */
-	sigset_t all, old;
+	 * on it even before monitor_main blocks them itself: the raw call,
+	 * because inside the preload pthread_sigmask is our own wrapper, which
+	 * leaves the owned signals out of a broad mask.  sigfillset leaves
+	 * out glibc's SIGCANCEL and SIGSETXID (a setuid in another thread
+	 * must not wait on us), and the signals the monitor keeps open stay
+	 * open (SIGSYS in catch-all mode: create's own rt_sigprocmask traps). */
+	sigset_t all;
 	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
+	uint64_t mask, old;
+	memcpy(&mask, &all, sizeof mask);
+	mask &= ~mp_sched.mon_open_signals;
+	mp_raw_syscall6(SYS_rt_sigprocmask, SIG_SETMASK, (long)&mask, (long)&old, 8, 0, 0);
 	/* A small stack (see MONITOR_STACK_BYTES).  glibc carves the static
 	 * TLS out of it too: if a program's TLS is too large for that, it
 	 * says EINVAL, and the default stack does. */
@@ -816,7 +817,7 @@ int mp_monitor_start(mp_thread_create_fn create)
 	}
 	if (err == EINVAL)
 		err = create(&mp_sched.mon_thread, NULL, monitor_main, NULL);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	mp_raw_sigmask_set(&old);
 	if (err) {
 		atomic_store(&mp_sched.mon_running, 0);
 		return -err;

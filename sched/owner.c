@@ -20,6 +20,8 @@
  */
 #include "sched/internal.h"
 
+/* Memory order: every load here is relaxed, since the answers are hints
+ * (above). */
 enum mp_owner_state mp_owner_state(int tid)
 {
 	if (tid <= 0 || !atomic_load_explicit(&mp_sched.active, memory_order_relaxed))

@@ -188,6 +188,7 @@ static bool goes_nowhere(const struct mp_probe_sample *a, const struct mp_probe_
 
 void mp_set_probes_off(bool off)
 {
+	/* relaxed: a switch the monitor reads at its next pass */
 	atomic_store_explicit(&mp_sched.probes_off, off, relaxed);
 }
 
@@ -198,7 +199,7 @@ void mp_preempt_probe(const struct mp_probe_sample *s)
 		return;
 	mp->depth++;
 	sfence();
-	uint64_t calls = mc_calls(atomic_load_explicit(mp->call, relaxed));
+	uint64_t calls = mc_calls(atomic_load_explicit(mp->call, relaxed));   /* our own word */
 	bool still = mp->probe_valid && mp->probe_calls == calls && mp->probe_pword == mp->pword &&
 	             goes_nowhere(&mp->probe_last, s);
 	/* Three samples alike (two intervals) make the verdict: one pair can

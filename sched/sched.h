@@ -86,7 +86,11 @@ struct mp_stats {
 
 /* Life of the scheduler (not async-signal-safe; call from one thread). */
 int  mp_sched_init(const struct mp_options *opt);   /* 0 or -errno */
-int  mp_monitor_start(mp_thread_create_fn create);  /* NULL: pthread_create */
+/* create: how the monitor thread is made.  Never NULL: the core names no
+ * libc thread function itself, since inside the preload that name would
+ * bind to our own wrapper (which makes the new thread an M).  The preload
+ * passes the real pthread_create, the unit tests pthread_create. */
+int  mp_monitor_start(mp_thread_create_fn create);  /* 0 or -errno (-EINVAL: no create) */
 void mp_monitor_stop(void);
 /* Start the monitor unless it runs (one load when it does).  Call after
  * mp_m_reserve(): with monitor_leaves, a monitor that is leaving sees the

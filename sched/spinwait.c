@@ -26,6 +26,9 @@
 #include "sched/relax.h"
 #include "shim/raw_syscall.h"
 
+/* Memory order: relaxed accesses here are hints (nprocs, a look at park
+ * before the acquire that acts on it) or totals for the statistics; every
+ * other order says why. */
 #define relaxed memory_order_relaxed
 
 /* A holder whose CPU clock reads the same at two looks in a row, in the

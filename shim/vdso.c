@@ -109,6 +109,8 @@ static void *vdso_sym(const char *version, const char *name)
 
 bool mp_clock_init(void)
 {
+	/* acquire: pairs with the release below (the vDSO's pages, parsed
+	 * once, before the pointer) */
 	mp_vdso_clock_fn fn = __atomic_load_n(&mp_vdso_clock, __ATOMIC_ACQUIRE);
 	if (!fn) {
 		fn = (mp_vdso_clock_fn)vdso_sym(VDSO_VERSION, VDSO_NAME);
@@ -128,7 +130,7 @@ bool mp_vdso_contains(uintptr_t pc)
 
 bool mp_clock_uses_vdso(void)
 {
-	return __atomic_load_n(&mp_vdso_clock, __ATOMIC_ACQUIRE) != NULL;
+	return __atomic_load_n(&mp_vdso_clock, __ATOMIC_ACQUIRE) != NULL;   /* as mp_clock_init */
 }
 
 int64_t mp_clock_ns_syscall(clockid_t clk)
@@ -138,6 +140,7 @@ int64_t mp_clock_ns_syscall(clockid_t clk)
 
 int64_t mp_clock_ns(clockid_t clk)
 {
+	/* acquire: pairs with mp_clock_init's release (a plain mov on x86) */
 	mp_vdso_clock_fn fn = __atomic_load_n(&mp_vdso_clock, __ATOMIC_ACQUIRE);
 	if (fn) {
 		struct timespec ts;

@@ -98,6 +98,8 @@ static __thread uintptr_t stack_hi __attribute__((tls_model("initial-exec")));
 
 static inline uint64_t bit(int sig) { return 1ull << (sig - 1); }
 
+/* A spin lock: acquire to take it, release to give it back (a failed
+ * CAS takes nothing: relaxed). */
 static void lock(void)
 {
 	int expect = 0;
@@ -398,6 +400,7 @@ static void on_watched_signal(int sig, siginfo_t *si, void *uc)
 
 static struct watched_sig *watched_of(int sig)
 {
+	/* acquire: pairs with the release that added an entry (below) */
 	int n = atomic_load_explicit(&nwatched, memory_order_acquire);
 	for (int i = 0; i < n; i++)
 		if (watched[i].signo == sig)

@@ -135,8 +135,8 @@ static inline void sched_up_monitor(uint32_t n, bool monitor)
 	int rc = mp_sched_init(&opt);
 	cr_assert_eq(rc, 0, "mp_sched_init(nprocs=%u) = %d", n, rc);
 	if (monitor) {
-		rc = mp_monitor_start(NULL);
-		cr_assert_eq(rc, 0, "mp_monitor_start(NULL) = %d", rc);
+		rc = mp_monitor_start(pthread_create);
+		cr_assert_eq(rc, 0, "mp_monitor_start(pthread_create) = %d", rc);
 	}
 }
 

@@ -84,7 +84,7 @@ static void child_checks(uint32_t nprocs)
 	mp_exit_syscall();
 	CHILD_CHECK(mp_m_holds_p(), "forking thread has no P after its exit");
 	mp_m_detach();
-	CHILD_CHECK(mp_monitor_start(NULL) == 0, "the monitor did not restart in the child");
+	CHILD_CHECK(mp_monitor_start(pthread_create) == 0, "the monitor did not restart in the child");
 	s = stats();
 	CHILD_CHECK(s.idle == nprocs && s.waiting == 0 && s.threads == 0, "at the end: %s", stats_str(&s));
 	_exit(0);

@@ -90,7 +90,7 @@ static void sched_up_long_slice(void)
 {
 	struct mp_options opt = { .nprocs = 1, .slice_ns = 600000000000ull };
 	cr_assert_eq(mp_sched_init(&opt), 0);
-	cr_assert_eq(mp_monitor_start(NULL), 0);
+	cr_assert_eq(mp_monitor_start(pthread_create), 0);
 }
 
 Test(revoke, p_handed_to_a_sleeping_m_is_not_revoked, .init = sched_up_long_slice, .fini = sched_down, .timeout = 60)

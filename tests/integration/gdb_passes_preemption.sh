@@ -16,38 +16,42 @@ unset LD_PRELOAD
 # LeakSanitizer stops the world with ptrace, which a traced process cannot.
 ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0
 export ASAN_OPTIONS
-out=$(mktemp)
-trap 'rm -f "$out"' EXIT
+# gdb's own lines go to a log of their own (logging redirect), so that
+# its "[New Thread ...]" lines never cut into the program's output, which
+# both would otherwise write to the same stdout at the same time.
+out=$(mktemp); err=$(mktemp); log=$(mktemp)
+trap 'rm -f "$out" "$err" "$log"' EXIT
 if [ -n "$preload" ]; then
 	set -- -ex "set environment LD_PRELOAD=$preload" -ex 'set environment MAXPROCS_DEBUG=1'
 else
 	set --
 fi
 gdb -nx -batch -iex 'set debuginfod enabled off' -ex 'set startup-with-shell off' \
-	"$@" -ex run --args "$prog" >"$out" 2>&1 </dev/null
-if grep -q 'ptrace: Operation not permitted\|Could not trace the inferior\|warning: ptrace' "$out"; then
+	-ex "set logging file $log" -ex 'set logging redirect on' -ex 'set logging enabled on' \
+	"$@" -ex run --args "$prog" >"$out" 2>"$err" </dev/null
+if grep -q 'ptrace: Operation not permitted\|Could not trace the inferior\|warning: ptrace' "$log" "$err"; then
 	echo "gdb cannot trace here: skipped" >&2
 	exit 77
 fi
-if grep -q 'received signal' "$out"; then
+if grep -q 'received signal' "$log"; then
 	echo "gdb stopped the program on a signal:" >&2
-	grep -A3 'received signal' "$out" >&2
+	grep -A3 'received signal' "$log" >&2
 	exit 1
 fi
-if ! grep -q 'exited normally' "$out"; then
+if ! grep -q 'exited normally' "$log"; then
 	echo "the program did not exit normally under gdb:" >&2
-	tail -n 20 "$out" >&2
+	tail -n 20 "$log" "$err" >&2
 	exit 1
 fi
 if [ -n "$preload" ]; then
-	n=$(sed -n 's/.*maxprocs: debug: exit.* signals=\([0-9]*\).*/\1/p' "$out" | tail -n 1)
+	n=$(sed -n 's/.*maxprocs: debug: exit.* signals=\([0-9]*\).*/\1/p' "$err" | tail -n 1)
 	if [ -z "$n" ] || [ "$n" -eq 0 ]; then
 		echo "no preemption signal was sent (signals=${n:-?}): the run tests nothing" >&2
-		grep 'maxprocs: debug' "$out" >&2
+		grep 'maxprocs: debug' "$err" >&2
 		exit 1
 	fi
 	echo "library sent $n signals" >&2
 fi
-# The program's own output, without gdb's lines.
-grep -v '^\[\|^Using host libthread_db\|^warning:\|^maxprocs: debug:' "$out"
+# The program's own output, as it wrote it.
+cat "$out"
 echo "gdb: the program exited normally, never stopped on a signal"

@@ -55,6 +55,7 @@
 
 enum mp_look { MP_LOOK_UNKNOWN = 0, MP_LOOK_SLEEPS, MP_LOOK_DONE };
 
+
 /* The kernel's sigset size (glibc passes _NSIG / 8). */
 #define MP_LOOK_SIGSETSIZE 8
 

@@ -233,6 +233,22 @@ static inline bool mp_spinner_waits(void)
 }
 
 /*
+ * Any M waits for a P, spinning or parked, and this M holds one outside any
+ * call.  For the calls whose look is the call itself when it would not
+ * sleep (poll, epoll_wait: look.h), a look costs nothing then, so they look
+ * whenever anyone waits: a holder that would sleep in epoll_wait with
+ * nothing ready gives its P over at once, as a blocking call does, instead
+ * of keeping it until its next slice.  nwaiting's line changes only when
+ * Ms queue and leave.
+ */
+static inline bool mp_anyone_waits(void)
+{
+	return (atomic_load_explicit(&mp_sched.spinner, memory_order_relaxed) >= 0 ||
+	        atomic_load_explicit(&mp_sched.nwaiting, memory_order_relaxed) != 0) &&
+	       mp_self.p && !mp_self.depth;
+}
+
+/*
  * The general exit.  CAS protocol: CAS the old P from the exact SYSCALL
  * word we stored back to RUNNING.  Any other word means it was retaken,
  * flagged or stopped: mp_exit_slow.  m.p is set last and depth cleared

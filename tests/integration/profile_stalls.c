@@ -308,7 +308,8 @@ static void check_short(const char *dir)
 	puts("short: the sampled estimate within 20 %");
 }
 
-static void check_pwait(const char *dir, double wall)
+/* The summary's P-wait total (dir/summary.txt, left in text), said on stderr. */
+static double summary_pwait_ms(const char *dir, double wall, int procs)
 {
 	char path[4400];
 	snprintf(path, sizeof path, "%s/summary.txt", dir);
@@ -316,8 +317,15 @@ static void check_pwait(const char *dir, double wall)
 	const char *p = strstr(text, "ms blocked in them, ");
 	double pwait_ms = p ? strtod(p + strlen("ms blocked in them, "), NULL) : -1;
 	it_check(pwait_ms >= 0, "no P-wait total in summary.txt");
-	int procs = it_procs();
 	fprintf(stderr, "P-wait %.0f ms over %.0f ms wall at -p %d\n", pwait_ms, wall * 1000, procs);
+	return pwait_ms;
+}
+
+static void check_pwait(const char *dir, double wall)
+{
+	char path[4400];
+	int procs = it_procs();
+	double pwait_ms = summary_pwait_ms(dir, wall, procs);
 	/* At -p 1 one computes while the others wait: about (threads - 1) x
 	 * the wall time, which is at least the work itself, PW_THREADS x
 	 * PW_ROUNDS x 1 ms of CPU.  Bound by the work, not the wall: on a
@@ -346,13 +354,8 @@ static void check_pwait(const char *dir, double wall)
 static void check_cpu(const char *dir, double wall)
 {
 	char path[4400];
-	snprintf(path, sizeof path, "%s/summary.txt", dir);
-	slurp(path);
-	const char *p = strstr(text, "ms blocked in them, ");
-	double pwait_ms = p ? strtod(p + strlen("ms blocked in them, "), NULL) : -1;
-	it_check(pwait_ms >= 0, "no P-wait total in summary.txt");
 	int procs = it_procs();
-	fprintf(stderr, "P-wait %.0f ms over %.0f ms wall at -p %d\n", pwait_ms, wall * 1000, procs);
+	double pwait_ms = summary_pwait_ms(dir, wall, procs);
 	if (procs >= CPU_THREADS) {
 		it_check(pwait_ms <= 0.1 * wall * 1000, "P-wait %.0f ms with a P per thread", pwait_ms);
 		puts("cpu: no wait with a P per thread");
@@ -363,7 +366,7 @@ static void check_cpu(const char *dir, double wall)
 	it_check(pwait_ms >= 0.5 * (CPU_THREADS - 1) * work_ms && pwait_ms <= (CPU_THREADS - 1) * wall * 1000 * 1.2,
 	         "P-wait %.0f ms, expected about %d x %.0f ms of work (wall %.0f ms)", pwait_ms,
 	         CPU_THREADS - 1, work_ms, wall * 1000);
-	p = strstr(text, "\n  (preempted) ");
+	const char *p = strstr(text, "\n  (preempted) ");   /* the summary, still in text */
 	double pre_ms = -1;
 	if (p) {
 		p = strstr(p, " - ");

@@ -58,7 +58,7 @@ enum sig_result { SIG_SENT, SIG_NOT_NOW, SIG_IMPOSSIBLE };
 
 static bool proc_usable;   /* the monitor has a private fd table */
 
-static enum sig_result send_signal(int tid, bool unsafe, uint64_t now, uint64_t *last,
+static enum sig_result send_signal(int tid, bool unsafe, bool mask_seen, uint64_t now, uint64_t *last,
                                    uint64_t gap_ns, uintptr_t cookie, _Atomic uint64_t *counter)
 {
 	/* relaxed: a value read a pass late only delays one signal */
@@ -68,10 +68,19 @@ static enum sig_result send_signal(int tid, bool unsafe, uint64_t now, uint64_t 
 		return SIG_IMPOSSIBLE;
 	if (now - *last < gap_ns)
 		return SIG_NOT_NOW;
-	if (mp_proctask_read(tid, &ti) != 0 || mp_sigmask_has(ti.sig_blocked, sig))
-		return SIG_IMPOSSIBLE;
-	if (ti.state != 'R' || mp_sigmask_has(ti.sig_pending, sig))
+	/* mask_seen: its mask and pending set were read for an earlier probe
+	 * of this run without calls (a mask changed by pthread_sigmask is a
+	 * call, and starts a new run); only its state needs reading again,
+	 * from the cheap file (1.2 us against 11 us here). */
+	int running = mask_seen ? mp_proctask_running(tid) : -1;
+	if (running == 0)
 		return SIG_NOT_NOW;
+	if (running < 0) {
+		if (mp_proctask_read(tid, &ti) != 0 || mp_sigmask_has(ti.sig_blocked, sig))
+			return SIG_IMPOSSIBLE;
+		if (ti.state != 'R' || mp_sigmask_has(ti.sig_pending, sig))
+			return SIG_NOT_NOW;
+	}
 	siginfo_t si;
 	memset(&si, 0, sizeof si);
 	si.si_signo = sig;
@@ -87,7 +96,7 @@ static enum sig_result send_signal(int tid, bool unsafe, uint64_t now, uint64_t 
 
 static enum sig_result signal_thread(int tid, bool unsafe, uint64_t now, uint64_t *last)
 {
-	return send_signal(tid, unsafe, now, last, RESIGNAL_NS, mp_sched.preempt_cookie,
+	return send_signal(tid, unsafe, false, now, last, RESIGNAL_NS, mp_sched.preempt_cookie,
 	                   &mp_sched.preempt_signals);
 }
 
@@ -95,8 +104,13 @@ static enum sig_result signal_thread(int tid, bool unsafe, uint64_t now, uint64_
  * does nothing for anybody.  0: unknown. */
 static int thread_asleep(int tid)
 {
+	if (!proc_usable)
+		return 0;
+	int running = mp_proctask_running(tid);
+	if (running >= 0)
+		return running ? -1 : 1;
 	struct mp_task_info ti;
-	if (!proc_usable || mp_proctask_read(tid, &ti) != 0)
+	if (mp_proctask_read(tid, &ti) != 0)
 		return 0;
 	return ti.state == 'R' ? -1 : 1;
 }
@@ -183,8 +197,10 @@ struct mon_p {
 	uint64_t probe_gap_ns;   /* and the one after it this much later */
 	uint64_t probed_ns;
 	unsigned probes_sent;    /* in this schedule */
-	int64_t probe_cpu_ns;    /* the holder's CPU clock at probe_cpu_at_ns (0: none) */
+	int64_t probe_cpu_ns;    /* the holder's CPU clock at probe_cpu_at_ns (0: none) ... */
 	uint64_t probe_cpu_at_ns;
+	int64_t probe_cpu0_ns;   /* ... and at the sample before (0: none) */
+	uint64_t probe_cpu0_at_ns;
 	int32_t probe_slot;      /* whose schedule it is: M slot and tid (-1: none) ... */
 	int probe_tid;
 	uint64_t probe_yields;   /* ... and the P's spinyields when it began */
@@ -284,53 +300,83 @@ static unsigned probe_misses(int32_t slot, int tid)
 	return probe_history[slot].misses;
 }
 
+/*
+ * A new holder (or the same one after a call) while Ms wait: its probe
+ * schedule starts.  Its first probe is due PROBE_AFTER_NS after the call,
+ * with the CPU window read from the call on (probe_spinner), not from
+ * then: a spinning partner's verdict came ~800 us after its last call,
+ * and the spin-then-block hand-over (1 M bare loads, ~1.3 ms here) mostly
+ * ended by itself first.  A thread that computes (misses) starts later.
+ */
+static void probe_schedule_start(struct mp_p *pp, struct mon_p *mv, int tid)
+{
+	probe_schedule_end(pp, mv);
+	/* relaxed: published with the word the pass loaded */
+	int32_t slot = atomic_load_explicit(&pp->mslot, memory_order_relaxed);
+	unsigned misses = probe_misses(slot, tid);
+	uint64_t later = misses ? (PROBE_AFTER_NS << misses) - PROBE_AFTER_NS : 0;
+	if (later > mp_sched.opt.slice_ns / 2)
+		later = mp_sched.opt.slice_ns / 2;
+	mv->probe_slot = slot;
+	mv->probe_tid = tid;
+	/* relaxed: a counter, only compared later (probe_schedule_end) */
+	mv->probe_yields = atomic_load_explicit(&pp->spin_yields, memory_order_relaxed);
+	mv->probe_base_ns = mv->call_since_ns;
+	mv->probe_at_ns = mv->call_since_ns + PROBE_AFTER_NS + later;
+	mv->probe_gap_ns = PROBE_GAP_NS << misses;
+	mv->probe_cpu_at_ns = 0;
+	mv->probe_cpu0_at_ns = 0;
+	mv->probes_sent = 0;
+}
+
 static void probe_spinner(struct mp_p *pp, struct mon_p *mv, int tid, bool unsafe, uint64_t now)
 {
 	if (atomic_load_explicit(&mp_sched.probes_off, memory_order_relaxed))   /* relaxed: a switch */
 		return;
-	if (mv->probe_base_ns != mv->call_since_ns) {
-		probe_schedule_end(pp, mv);
-		/* relaxed: published with the word the pass loaded */
-		int32_t slot = atomic_load_explicit(&pp->mslot, memory_order_relaxed);
-		unsigned misses = probe_misses(slot, tid);
-		uint64_t later = misses ? (PROBE_AFTER_NS << misses) - PROBE_AFTER_NS : 0;
-		if (later > mp_sched.opt.slice_ns / 2)
-			later = mp_sched.opt.slice_ns / 2;
-		mv->probe_slot = slot;
-		mv->probe_tid = tid;
-		/* relaxed: a counter, only compared later (probe_schedule_end) */
-		mv->probe_yields = atomic_load_explicit(&pp->spin_yields, memory_order_relaxed);
-		mv->probe_base_ns = mv->call_since_ns;
-		mv->probe_at_ns = now + later;
-		mv->probe_gap_ns = PROBE_GAP_NS << misses;
-		mv->probe_cpu_at_ns = 0;
-		mv->probes_sent = 0;
-	}
-	if (now < mv->probe_at_ns) {
-		probe_wake_at(mv->probe_at_ns);
-		return;
-	}
-	/* Only a thread that computed three quarters of the time over the
-	 * last PROBE_WINDOW_NS and runs now (send_signal): a signal must never
+	if (mv->probe_base_ns != mv->call_since_ns)
+		probe_schedule_start(pp, mv, tid);
+	/* Only a thread that computed two thirds of the time over the last
+	 * PROBE_WINDOW_NS and runs now (send_signal): a signal must never
 	 * land in a sleep the table cannot see (a raw nanosleep fails with
 	 * EINTR then, whatever SA_RESTART says), and a thread that works a
-	 * little between such sleeps never qualifies. */
-	if (mv->probe_cpu_at_ns && now - mv->probe_cpu_at_ns < PROBE_WINDOW_NS) {
-		probe_wake_at(mv->probe_cpu_at_ns + PROBE_WINDOW_NS);   /* the window is still open */
+	 * little between such sleeps never qualifies.  Once it has, with no
+	 * call since, the next probes need the same over their own gap only.
+	 * The clock is read every PROBE_GAP_NS from a window before the first
+	 * probe is due, and the window slides by that much: the first 200 us
+	 * after a hand-over hold the old holder's leaving and the new one's
+	 * waking (a spinner had 65 % of its CPU there), the next are clean.
+	 * A window far longer than asked (a late pass) says little about the
+	 * last moments: it starts again.  Two thirds, not three quarters: a
+	 * spinner that shares its CPU with this thread's passes read 70-74 %
+	 * here, window after window, and was never probed. */
+	uint64_t sample_from = mv->probe_at_ns - PROBE_WINDOW_NS;
+	if (now < sample_from) {
+		probe_wake_at(sample_from);
+		return;
+	}
+	if (mv->probe_cpu_at_ns && now - mv->probe_cpu_at_ns < PROBE_GAP_NS) {
+		probe_wake_at(mv->probe_cpu_at_ns + PROBE_GAP_NS);
 		return;
 	}
 	int64_t cpu = mp_raw_clock_ns(mp_thread_cpuclock(tid));
 	if (cpu < 0)
 		return;
-	uint64_t wall = mv->probe_cpu_at_ns ? now - mv->probe_cpu_at_ns : 0;
-	int64_t ran = cpu - mv->probe_cpu_ns;
+	uint64_t need = mv->probes_sent ? PROBE_GAP_NS : PROBE_WINDOW_NS;
+	int64_t from_cpu = mv->probes_sent ? mv->probe_cpu_ns : mv->probe_cpu0_ns;
+	uint64_t from_at = mv->probes_sent ? mv->probe_cpu_at_ns : mv->probe_cpu0_at_ns;
+	uint64_t wall = from_at ? now - from_at : 0;
+	int64_t ran = cpu - from_cpu;
+	mv->probe_cpu0_ns = mv->probe_cpu_ns;
+	mv->probe_cpu0_at_ns = mv->probe_cpu_at_ns;
 	mv->probe_cpu_ns = cpu;
 	mv->probe_cpu_at_ns = now;
-	if (!wall || ran < 0 || (uint64_t)ran * 4 < wall * 3) {
-		probe_wake_at(now + PROBE_WINDOW_NS);
+	probe_wake_at(now + PROBE_GAP_NS);   /* the next sample, or the probe after this one */
+	if (now < mv->probe_at_ns)
+		return;
+	if (wall < need || wall > 2 * need || ran < 0 || (uint64_t)ran * 3 < wall * 2) {
 		return;
 	}
-	if (send_signal(tid, unsafe, now, &mv->probed_ns, PROBE_GAP_NS / 2,
+	if (send_signal(tid, unsafe, mv->probes_sent > 0, now, &mv->probed_ns, PROBE_GAP_NS / 2,
 	                mp_sched.preempt_cookie ^ MP_PROBE_COOKIE_BIT,
 	                &mp_sched.probe_signals) != SIG_SENT)
 		return;
@@ -371,10 +417,8 @@ static int check_running_p(struct mp_p *pp, struct mon_p *mv, uint64_t w, uint64
 	 * (release in p_store_locked); a stale tid is caught by the probes */
 	int tid = atomic_load_explicit(&pp->tid, memory_order_relaxed);
 	bool unsafe = atomic_load_explicit(&pp->sig_unsafe, memory_order_relaxed);
-	if (!over_slice && idle >= PROBE_AFTER_NS)
+	if (!over_slice)
 		probe_spinner(pp, mv, tid, unsafe, now);   /* sent only to a running thread */
-	else if (!over_slice)
-		probe_wake_at(mv->call_since_ns + PROBE_AFTER_NS);
 	if (idle < BLOCK_SAMPLE_AFTER_NS && !over_slice)
 		return acted;
 	int64_t cpu = mp_raw_clock_ns(mp_thread_cpuclock(tid));
@@ -487,6 +531,17 @@ static int settle_retakes(struct mp_claim *claims, int n)
  * CAS from SYSCALL; the membarrier protocol claims it, and every claim of
  * the pass is settled with one membarrier (claim.c).
  */
+/* The last pass saw a P in a call (or asked to stop) while Ms waited:
+ * the short tick is for those (two passes 20 us apart retake a P from a
+ * call that blocks).  A P held in user code needs nothing before its
+ * probes (which wake the monitor for themselves), its block check (from
+ * 500 us on) or its slice's end, so with every P held in user code the
+ * tick is at least HOLDERS_TICK_NS.  At 20 us a pass costs ~10 us of CPU
+ * here (the timer, the wake-up, the reads), and on the CPU of a spinning
+ * holder it took a third of that CPU: its probes' window failed. */
+static bool pass_saw_call;
+#define HOLDERS_TICK_NS 100000ull
+
 static int retake_pass(uint64_t now)
 {
 	uint32_t len = atomic_load(&mp_sched.ptable_len);
@@ -495,6 +550,7 @@ static int retake_pass(uint64_t now)
 	int nclaims = 0;
 	int taken = 0;
 	probe_wake_ns = 0;
+	pass_saw_call = false;
 	for (uint32_t i = 0; i < len; i++) {
 		struct mp_p *pp = &mp_allp[i];
 		struct mon_p *mv = &mon[i];
@@ -515,6 +571,8 @@ static int retake_pass(uint64_t now)
 			if (waiting && state == P_SYSCALL)
 				(void)computing_in_call(mv, pp, now);   /* the first sample */
 		}
+		if (state == P_SYSCALL || (w & PW_STOP))
+			pass_saw_call = true;
 		switch (state) {
 		case P_SYSCALL:
 			if (!mp_asym) {
@@ -746,6 +804,8 @@ static void *monitor_main(void *arg)
 		} else {
 			atomic_store(&mp_sched.mon_sleeping, 0);
 			uint64_t d = delay_us * 1000;
+			if (!pass_saw_call && d < HOLDERS_TICK_NS)
+				d = HOLDERS_TICK_NS;
 			if (probe_wake_ns > now && probe_wake_ns - now < d)
 				d = probe_wake_ns - now;
 			sleep_on_word(seq, to_duty && to_duty < d ? to_duty : d);

@@ -1,13 +1,15 @@
 /*
  * proctask.h - what the kernel says about one of our threads, read from
- * /proc/self/task/TID/status with raw system calls only (the monitor must
- * not go through interposed open/read, and must not allocate).
+ * /proc/self/task/TID/status and syscall with raw system calls only (the
+ * monitor must not go through interposed open/read, and must not
+ * allocate).  One reading thread: the files stay open between reads, in
+ * a small cache of its own (not locked).
  *
  * Call mp_proctask_private_fds() once on the reading thread first: the
- * descriptor each read opens then lives in a table of that thread's own,
+ * descriptors the reads open then live in a table of that thread's own,
  * so the program's open() still gets the lowest free descriptor, a full
  * descriptor table does not stop the probe, and the program never sees
- * our descriptor.
+ * our descriptors.
  */
 #ifndef MAXPROCS_SHIM_PROCTASK_H
 #define MAXPROCS_SHIM_PROCTASK_H
@@ -37,6 +39,11 @@ void mp_proctask_return_fd(int fd);
 
 /* Fill *out for thread tid of this process.  0 or -errno. */
 int mp_proctask_read(int tid, struct mp_task_info *out);
+
+/* 1 if thread tid is running or runnable (its syscall file says
+ * "running"), 0 if it sleeps, or -errno.  Far cheaper than
+ * mp_proctask_read, but it says nothing of signals. */
+int mp_proctask_running(int tid);
 
 /* Parse the text of a status file (exposed for the unit tests). */
 int mp_proctask_parse(const char *text, long len, struct mp_task_info *out);

@@ -1,14 +1,18 @@
-/* test_parsers.c - the shim's pure parsers: settings (config.h), cgroup quota files (cpus.h), /proc/self/cgroup and mountinfo lines (cgroup.h). */
+/* test_parsers.c - the shim's pure parsers: settings (config.h), cgroup quota files (cpus.h), /proc/self/cgroup and mountinfo lines (cgroup.h), /proc task files (proctask.h). */
 #ifdef MP_TEST_LITE
 #include "lite.h"        /* TSan builds: Criterion's runner cannot start */
 #else
 #include <criterion/criterion.h>
 #endif
 
+#include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "shim/cgroup.h"
 #include "shim/config.h"
@@ -469,6 +473,65 @@ Test(proctask, status_truncated_or_junk)
 	cr_assert_neq(mp_proctask_parse(cut, (long)strlen(cut), &ti), 0, "no SigBlk line");
 	cr_assert_neq(mp_proctask_parse(junk, (long)strlen(junk), &ti), 0, "SigPnd not hex");
 	cr_assert_neq(mp_proctask_parse("", 0, &ti), 0);
+}
+
+/* The state the monitor reads before each later probe: the syscall file,
+ * kept open between reads (a cache by tid). */
+static int reader_pipe[2];
+static _Atomic int reader_tid;
+
+static _Atomic int spinner_tid, spinner_stop;
+
+static void *spin_until_told(void *arg)
+{
+	(void)arg;
+	atomic_store(&spinner_tid, (int)syscall(SYS_gettid));
+	while (!atomic_load_explicit(&spinner_stop, memory_order_relaxed))
+		;
+	return NULL;
+}
+
+static void *block_in_read(void *arg)
+{
+	(void)arg;
+	char c;
+	atomic_store(&reader_tid, (int)syscall(SYS_gettid));
+	return (void *)read(reader_pipe[0], &c, 1);
+}
+
+Test(proctask, running_file_and_its_cache)
+{
+	struct mp_task_info ti;
+	pthread_t t, spinner;
+
+	/* (Not the caller itself: its own file shows the read in progress.) */
+	cr_assert_eq(pthread_create(&spinner, NULL, spin_until_told, NULL), 0);
+	while (!atomic_load(&spinner_tid))
+		;
+	int spin_tid = atomic_load(&spinner_tid);
+	cr_assert_eq(mp_proctask_running(spin_tid), 1, "a thread computing runs");
+	cr_assert_eq(mp_proctask_read(spin_tid, &ti), 0);
+	cr_assert_eq(ti.state, 'R');
+	cr_assert_lt(mp_proctask_running(0), 0, "tid 0: an error, not an answer");
+	cr_assert_eq(pipe(reader_pipe), 0);
+	cr_assert_eq(pthread_create(&t, NULL, block_in_read, NULL), 0);
+	int tid = 0, state = -1;
+	for (int i = 0; i < 2000 && state != 0; i++) {   /* up to 2 s for it to block */
+		tid = atomic_load(&reader_tid);
+		state = tid ? mp_proctask_running(tid) : -1;
+		if (state != 0)
+			usleep(1000);
+	}
+	cr_assert_eq(state, 0, "a thread blocked in read sleeps");
+	cr_assert_eq(mp_proctask_running(tid), 0, "read again through the open file");
+	cr_assert_eq(mp_proctask_read(tid, &ti), 0);
+	cr_assert_eq(ti.state, 'S');
+	cr_assert_eq(write(reader_pipe[1], "x", 1), 1);
+	cr_assert_eq(pthread_join(t, NULL), 0);
+	cr_assert_neq(mp_proctask_running(tid), 1, "a thread that has exited is not running");
+	cr_assert_eq(mp_proctask_running(spin_tid), 1, "other entries still read");
+	atomic_store(&spinner_stop, 1);
+	cr_assert_eq(pthread_join(spinner, NULL), 0);
 }
 
 /* Issue 14: MAXPROCS=auto, MAXPROCS_STATS and the auto rules. */

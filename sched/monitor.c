@@ -71,7 +71,9 @@ static enum sig_result send_signal(int tid, bool unsafe, bool mask_seen, uint64_
 	/* mask_seen: its mask and pending set were read for an earlier probe
 	 * of this run without calls (a mask changed by pthread_sigmask is a
 	 * call, and starts a new run); only its state needs reading again,
-	 * from the cheap file (1.2 us against 11 us here). */
+	 * from the cheap file (1.2 us against 11 us here).  Only for a thread
+	 * that computed for the last 100 us: one caught on its way to sleep
+	 * makes the kernel wait until it is off its CPU. */
 	int running = mask_seen ? mp_proctask_running(tid) : -1;
 	if (running == 0)
 		return SIG_NOT_NOW;
@@ -104,13 +106,12 @@ static enum sig_result signal_thread(int tid, bool unsafe, uint64_t now, uint64_
  * does nothing for anybody.  0: unknown. */
 static int thread_asleep(int tid)
 {
-	if (!proc_usable)
-		return 0;
-	int running = mp_proctask_running(tid);
-	if (running >= 0)
-		return running ? -1 : 1;
+	/* status, not syscall: for a thread on its way to sleep the kernel
+	 * waits until it is off its CPU before it writes the syscall file
+	 * (wait_task_inactive, up to a tick), and it is such threads that
+	 * come here. */
 	struct mp_task_info ti;
-	if (mp_proctask_read(tid, &ti) != 0)
+	if (!proc_usable || mp_proctask_read(tid, &ti) != 0)
 		return 0;
 	return ti.state == 'R' ? -1 : 1;
 }
@@ -531,14 +532,19 @@ static int settle_retakes(struct mp_claim *claims, int n)
  * CAS from SYSCALL; the membarrier protocol claims it, and every claim of
  * the pass is settled with one membarrier (claim.c).
  */
-/* The last pass saw a P in a call (or asked to stop) while Ms waited:
- * the short tick is for those (two passes 20 us apart retake a P from a
- * call that blocks).  A P held in user code needs nothing before its
- * probes (which wake the monitor for themselves), its block check (from
- * 500 us on) or its slice's end, so with every P held in user code the
- * tick is at least HOLDERS_TICK_NS.  At 20 us a pass costs ~10 us of CPU
- * here (the timer, the wake-up, the reads), and on the CPU of a spinning
- * holder it took a third of that CPU: its probes' window failed. */
+/* The last pass, while Ms waited, saw a P in a call (or asked to stop),
+ * or one whose holder came back from a call less than PROBE_AFTER_NS ago
+ * (it may soon enter the next): the short tick is for those (two passes
+ * 20 us apart retake a P from a call that blocks).  A holder that has run
+ * user code for longer needs nothing before its probes (which wake the
+ * monitor for themselves), its block check (from 500 us on) or its
+ * slice's end, so when every P is held so the tick is at least
+ * HOLDERS_TICK_NS.  At 20 us a pass costs ~10 us of CPU here (the timer,
+ * the wake-up, the reads); beside two spinning partners the monitor took
+ * 18-20 % of a CPU, a third of the CPU of the spinner it shared one with,
+ * whose probes' window then failed.  The floor for every P held in user
+ * code, short runs included, cost bench/pool 7 %: its 100 us bursts end
+ * in calls whose retake then waited for the longer tick. */
 static bool pass_saw_call;
 #define HOLDERS_TICK_NS 100000ull
 
@@ -571,7 +577,8 @@ static int retake_pass(uint64_t now)
 			if (waiting && state == P_SYSCALL)
 				(void)computing_in_call(mv, pp, now);   /* the first sample */
 		}
-		if (state == P_SYSCALL || (w & PW_STOP))
+		if (state == P_SYSCALL || (w & PW_STOP) ||
+		    (state == P_RUNNING && now - mv->call_since_ns < PROBE_AFTER_NS))
 			pass_saw_call = true;
 		switch (state) {
 		case P_SYSCALL:

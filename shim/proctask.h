@@ -42,7 +42,10 @@ int mp_proctask_read(int tid, struct mp_task_info *out);
 
 /* 1 if thread tid is running or runnable (its syscall file says
  * "running"), 0 if it sleeps, or -errno.  Far cheaper than
- * mp_proctask_read, but it says nothing of signals. */
+ * mp_proctask_read, but it says nothing of signals, and for a thread on
+ * its way to sleep the kernel waits until it is off its CPU (up to a
+ * tick): ask it of threads known to be computing.  Not of the caller
+ * itself (its file shows the read in progress). */
 int mp_proctask_running(int tid);
 
 /* Parse the text of a status file (exposed for the unit tests). */

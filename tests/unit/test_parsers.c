@@ -528,7 +528,16 @@ Test(proctask, running_file_and_its_cache)
 	cr_assert_eq(ti.state, 'S');
 	cr_assert_eq(write(reader_pipe[1], "x", 1), 1);
 	cr_assert_eq(pthread_join(t, NULL), 0);
-	cr_assert_neq(mp_proctask_running(tid), 1, "a thread that has exited is not running");
+	/* pthread_join returns when the kernel clears the thread's tid, while
+	 * the task still runs its exit (it reads "running" then): give it up
+	 * to 2 s to be gone. */
+	int gone = 1;
+	for (int i = 0; i < 2000 && gone == 1; i++) {
+		gone = mp_proctask_running(tid);
+		if (gone == 1)
+			usleep(1000);
+	}
+	cr_assert_neq(gone, 1, "a thread that has exited is not running");
 	cr_assert_eq(mp_proctask_running(spin_tid), 1, "other entries still read");
 	atomic_store(&spinner_stop, 1);
 	cr_assert_eq(pthread_join(spinner, NULL), 0);

@@ -227,10 +227,10 @@ void mp_preempt_probe(const struct mp_probe_sample *s)
 	mp->probe_calls = calls;
 	mp->probe_pword = mp->pword;
 	mp->probe_valid = !spins;
-	if (spins)
+	if (spins) {
 		mp->probe_still = 0;
-	if (spins)
 		yield_p(mp, &mp->p->spin_yields);   /* nothing if nobody waits */
+	}
 	sfence();
 	mp->depth--;
 }

@@ -374,9 +374,8 @@ static void probe_spinner(struct mp_p *pp, struct mon_p *mv, int tid, bool unsaf
 	probe_wake_at(now + PROBE_GAP_NS);   /* the next sample, or the probe after this one */
 	if (now < mv->probe_at_ns)
 		return;
-	if (wall < need || wall > 2 * need || ran < 0 || (uint64_t)ran * 3 < wall * 2) {
+	if (wall < need || wall > 2 * need || ran < 0 || (uint64_t)ran * 3 < wall * 2)
 		return;
-	}
 	if (send_signal(tid, unsafe, mv->probes_sent > 0, now, &mv->probed_ns, PROBE_GAP_NS / 2,
 	                mp_sched.preempt_cookie ^ MP_PROBE_COOKIE_BIT,
 	                &mp_sched.probe_signals) != SIG_SENT)
@@ -545,7 +544,7 @@ static int settle_retakes(struct mp_claim *claims, int n)
  * whose probes' window then failed.  The floor for every P held in user
  * code, short runs included, cost bench/pool 7 %: its 100 us bursts end
  * in calls whose retake then waited for the longer tick. */
-static bool pass_saw_call;
+static bool pass_wants_short_tick;
 #define HOLDERS_TICK_NS 100000ull
 
 static int retake_pass(uint64_t now)
@@ -556,7 +555,7 @@ static int retake_pass(uint64_t now)
 	int nclaims = 0;
 	int taken = 0;
 	probe_wake_ns = 0;
-	pass_saw_call = false;
+	pass_wants_short_tick = false;
 	for (uint32_t i = 0; i < len; i++) {
 		struct mp_p *pp = &mp_allp[i];
 		struct mon_p *mv = &mon[i];
@@ -579,7 +578,7 @@ static int retake_pass(uint64_t now)
 		}
 		if (state == P_SYSCALL || (w & PW_STOP) ||
 		    (state == P_RUNNING && now - mv->call_since_ns < PROBE_AFTER_NS))
-			pass_saw_call = true;
+			pass_wants_short_tick = true;
 		switch (state) {
 		case P_SYSCALL:
 			if (!mp_asym) {
@@ -811,7 +810,7 @@ static void *monitor_main(void *arg)
 		} else {
 			atomic_store(&mp_sched.mon_sleeping, 0);
 			uint64_t d = delay_us * 1000;
-			if (!pass_saw_call && d < HOLDERS_TICK_NS)
+			if (!pass_wants_short_tick && d < HOLDERS_TICK_NS)
 				d = HOLDERS_TICK_NS;
 			if (probe_wake_ns > now && probe_wake_ns - now < d)
 				d = probe_wake_ns - now;

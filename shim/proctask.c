@@ -31,7 +31,7 @@
  */
 enum { TASK_STATUS, TASK_SYSCALL, TASK_FILES };
 #define TASK_CACHE 16
-static struct { int tid; int fd[TASK_FILES]; } task_cache[TASK_CACHE];
+static struct { int tid; int fd[TASK_FILES]; } task_cache[TASK_CACHE];   /* tid 0: empty */
 
 static void task_cache_forget(void)
 {
@@ -174,7 +174,9 @@ static long task_pread(int tid, int file, char *buf, long size)
 		return -EINVAL;
 	int slot = tid % TASK_CACHE;
 	if (task_cache[slot].tid != tid) {
-		for (int f = 0; f < TASK_FILES; f++)
+		/* tid 0: an empty entry, whose fds mean nothing (zeroes before
+		 * the first mp_proctask_private_fds: never close those). */
+		for (int f = 0; f < TASK_FILES && task_cache[slot].tid; f++)
 			if (task_cache[slot].fd[f] >= 0)
 				mp_raw_syscall(SYS_close, task_cache[slot].fd[f], 0, 0);
 		task_cache[slot].tid = tid;

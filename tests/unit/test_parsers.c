@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #endif
 
+#include <dirent.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
@@ -491,6 +492,17 @@ static void *spin_until_told(void *arg)
 	return NULL;
 }
 
+static int open_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+	cr_assert(d);
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n;
+}
+
 static void *block_in_read(void *arg)
 {
 	(void)arg;
@@ -515,6 +527,7 @@ Test(proctask, running_file_and_its_cache)
 	cr_assert_lt(mp_proctask_running(0), 0, "tid 0: an error, not an answer");
 	cr_assert_eq(pipe(reader_pipe), 0);
 	cr_assert_eq(pthread_create(&t, NULL, block_in_read, NULL), 0);
+	int fds = open_fds();
 	int tid = 0, state = -1;
 	for (int i = 0; i < 2000 && state != 0; i++) {   /* up to 2 s for it to block */
 		tid = atomic_load(&reader_tid);
@@ -523,9 +536,16 @@ Test(proctask, running_file_and_its_cache)
 			usleep(1000);
 	}
 	cr_assert_eq(state, 0, "a thread blocked in read sleeps");
-	cr_assert_eq(mp_proctask_running(tid), 0, "read again through the open file");
 	cr_assert_eq(mp_proctask_read(tid, &ti), 0);
 	cr_assert_eq(ti.state, 'S');
+	/* Both files of tid stay open (unless its cache slot is the
+	 * spinner's, whose two files it then closed), and reading them
+	 * again opens nothing. */
+	int more = tid % 16 != spin_tid % 16 ? 2 : 0;
+	{ int now_fds = open_fds(); cr_assert_eq(now_fds, fds + more, "the cache keeps the thread's two files open: %d then %d, tids %d %d", fds, now_fds, spin_tid, tid); }
+	cr_assert_eq(mp_proctask_running(tid), 0, "read again through the open file");
+	cr_assert_eq(mp_proctask_read(tid, &ti), 0);
+	cr_assert_eq(open_fds(), fds + more, "a second read of the same thread opened a descriptor");
 	cr_assert_eq(write(reader_pipe[1], "x", 1), 1);
 	cr_assert_eq(pthread_join(t, NULL), 0);
 	/* pthread_join returns when the kernel clears the thread's tid, while

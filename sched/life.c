@@ -126,7 +126,7 @@ void mp_sched_fork_child(void)
 	mp->slot = mslot_alloc_locked(mp->tid);   /* the fresh table's first slot */
 	mslot(mp->slot)->sig_unsafe = mp->sig_unsafe;
 	mp->call = &mslot(mp->slot)->call;
-	mp_unlock(&mp_sched.lock);
+	mp_sched_unlock();
 	atomic_store(&mp_sched.nthreads, 1);
 	uint32_t depth = mp->depth;
 	mp->depth++;
@@ -153,5 +153,5 @@ void mp_sched_shutdown(void)
 		atomic_store_explicit(&mw->park, 1, release);   /* pairs with park_locked's acquire: nextp = -1 is seen */
 		mp_sched_futex_wake(&mw->park);
 	}
-	mp_unlock(&mp_sched.lock);
+	mp_sched_unlock();
 }

@@ -41,7 +41,7 @@ static void m_attach(bool reserved)
 	mp->slot = mslot_alloc_locked(mp->tid);
 	if (mp->slot < 0) {
 		/* No slot left: this thread runs uncapped (fail open). */
-		mp_unlock(&mp_sched.lock);
+		mp_sched_unlock();
 		if (reserved)
 			nthreads_dec();
 		sfence();
@@ -115,7 +115,7 @@ void mp_m_detach(void)
 	mp->call = NULL;
 	mp->attached = false;
 	mp->acting = false;
-	mp_unlock(&mp_sched.lock);
+	mp_sched_unlock();
 	nthreads_dec();
 	sfence();
 	mp->depth--;

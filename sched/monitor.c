@@ -473,7 +473,7 @@ static void watch_revoked(uint64_t now)
 			slot[n] = i;
 			seen[n++] = mp_sched.revoked[i];
 		}
-	mp_unlock(&mp_sched.lock);
+	mp_sched_unlock();
 	for (int k = 0; k < n; k++) {
 		int64_t cpu = mp_raw_clock_ns(mp_thread_cpuclock(seen[k].tid));
 		bool gone = cpu == -EINVAL;   /* exited without noticing */
@@ -498,7 +498,7 @@ static void watch_revoked(uint64_t now)
 				rv->signaled_at_ns = seen[k].signaled_at_ns;
 			}
 		}
-		mp_unlock(&mp_sched.lock);
+		mp_sched_unlock();
 	}
 }
 
@@ -517,7 +517,7 @@ static int settle_retakes(struct mp_claim *claims, int n)
 			mp_retake_locked(claims[k].pp);
 			taken++;
 		}
-	mp_unlock(&mp_sched.lock);
+	mp_sched_unlock();
 	return taken;
 }
 
@@ -588,7 +588,7 @@ static int retake_pass(uint64_t now)
 				    p_cas(pp, &w, pw_next_gen(w, P_IDLE), "retake_pass")) {
 					mp_lock(&mp_sched.lock);
 					mp_retake_locked(pp);
-					mp_unlock(&mp_sched.lock);
+					mp_sched_unlock();
 					taken++;
 				}
 				break;

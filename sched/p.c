@@ -120,7 +120,7 @@ void mp_p_put_prefer_locked(struct mp_p *pp, int prefer_tid)
 		 * one that still spins needs no futex wake. */
 		atomic_store(&mw->park, 1);
 		if ((slot != mp_self.slot || !mp_self.attached) && !atomic_load(&mw->spinning))
-			mp_sched_futex_wake(&mw->park);
+			defer_wake_locked(&mw->park);
 		return;
 	}
 	MP_CHECK(waitq_empty_locked() || !atomic_load(&mp_sched.active),
@@ -188,7 +188,7 @@ void steal_blocking(void)
 	for (int k = 0; k < n; k++)
 		if (c[k].pp)
 			mp_retake_locked(c[k].pp);
-	mp_unlock(&mp_sched.lock);
+	mp_sched_unlock();
 }
 
 void table_reset(uint32_t n)
@@ -275,4 +275,24 @@ void mslot_free_locked(int32_t slot)
 	atomic_store_explicit(&ms->call, 0, relaxed);
 	ms->free_next = mp_tab->mfree;
 	mp_tab->mfree = slot;
+}
+
+/*
+ * mp_sched_unlock: every unlock of sched.lock.  The wakes are taken one by
+ * one, the count dropped before each is made, so that a handler of ours
+ * that interrupts and takes the lock itself (a preemption at depth 0) can
+ * at worst make one of them twice (a spurious wake, which every sleeper on
+ * park tolerates), never lose one.
+ */
+void mp_sched_unlock(void)
+{
+	struct mp_m *mp = &mp_self;
+	mp_unlock(&mp_sched.lock);
+	uint32_t n;
+	while ((n = atomic_load_explicit(&mp->nwakes, relaxed)) > 0) {
+		_Atomic uint32_t *w = atomic_load_explicit(&mp->wakes[n - 1], relaxed);
+		atomic_signal_fence(memory_order_seq_cst);
+		atomic_store_explicit(&mp->nwakes, n - 1, relaxed);
+		mp_sched_futex_wake(w);
+	}
 }

@@ -93,11 +93,11 @@ void park_locked(struct mp_m *mp)
 		 * same revoke is an ordinary one that mp notices at its next
 		 * entry point. */
 		wire(mp, pp, p_assign_locked(pp, mp->slot));
-		mp_unlock(&mp_sched.lock);
+		mp_sched_unlock();
 		return;
 	}
 	if (!atomic_load_explicit(&mp_sched.active, relaxed)) {
-		mp_unlock(&mp_sched.lock);
+		mp_sched_unlock();
 		return;
 	}
 	atomic_store_explicit(&ms->park, 0, relaxed);
@@ -109,7 +109,7 @@ void park_locked(struct mp_m *mp)
 	bool wake_monitor = atomic_load(&mp_sched.mon_sleeping);
 	uint64_t oldmask;
 	mp_raw_block_signals(&oldmask);   /* before anyone can hand us a P */
-	mp_unlock(&mp_sched.lock);
+	mp_sched_unlock();
 	if (mp_asym)
 		steal_blocking();   /* claims: never under the lock (claim.c) */
 	/* acquire: pairs with the hander's release of park, so nextp and

@@ -24,13 +24,13 @@ static bool yield_p(struct mp_m *mp, _Atomic uint64_t *counter)
 {
 	mp_lock(&mp_sched.lock);
 	if (!mp->p) {
-		mp_unlock(&mp_sched.lock);
+		mp_sched_unlock();
 		return false;
 	}
 	uint64_t w = atomic_load(&mp->p->word);
 	bool revoked = pw_gen(w) != pw_gen(mp->pword);
 	if (!revoked && waitq_empty_locked() && !(w & PW_STOP)) {
-		mp_unlock(&mp_sched.lock);
+		mp_sched_unlock();
 		return false;
 	}
 	if (!revoked && counter)
@@ -103,7 +103,7 @@ bool mp_revoke(struct mp_p *pp, uint64_t w, int64_t cpu_ns)
 	if (pw_state(cur) != P_RUNNING || (cur & ~PW_FLAGS_MASK) != (w & ~PW_FLAGS_MASK) ||
 	    (cur & PW_CLAIM) ||
 	    slot < 0 || !mv || !mv->in_use || atomic_load(&pp->waking)) {
-		mp_unlock(&mp_sched.lock);
+		mp_sched_unlock();
 		return false;
 	}
 	atomic_store_explicit(&mv->revoke_cpu_ns, cpu_ns, relaxed);
@@ -111,7 +111,7 @@ bool mp_revoke(struct mp_p *pp, uint64_t w, int64_t cpu_ns)
 	atomic_store(&mv->revoked, 1);   /* before the CAS that makes it visible */
 	if (!p_cas(pp, &cur, pw_next_gen(cur, P_IDLE), "mp_revoke")) {
 		atomic_store(&mv->revoked, 0);
-		mp_unlock(&mp_sched.lock);
+		mp_sched_unlock();
 		return false;
 	}
 	mp_sched.revoked[slot] = (struct mp_revoked){
@@ -124,7 +124,7 @@ bool mp_revoke(struct mp_p *pp, uint64_t w, int64_t cpu_ns)
 	atomic_fetch_add(&mp_sched.nrevoked, 1);
 	count(&pp->revokes);
 	mp_p_put_locked(pp);
-	mp_unlock(&mp_sched.lock);
+	mp_sched_unlock();
 	return true;
 }
 

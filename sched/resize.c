@@ -101,7 +101,7 @@ int mp_procresize(uint32_t n)
 		}
 	}
 	bool wake = atomic_load(&mp_sched.mon_sleeping);
-	mp_unlock(&mp_sched.lock);
+	mp_sched_unlock();
 	if (wake)
 		mp_monitor_wake();
 	mp->depth--;

@@ -66,7 +66,7 @@ static bool take_asleep(struct mp_p *pp, uint64_t w, uint64_t call)
 	mp_lock(&mp_sched.lock);
 	count(&pp->sleeper_steals);
 	mp_retake_locked(pp);
-	mp_unlock(&mp_sched.lock);
+	mp_sched_unlock();
 	return true;
 }
 

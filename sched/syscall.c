@@ -46,7 +46,7 @@ void mp_enter_slow(struct mp_m *mp, uint64_t flags)
 			 * without a P; the exit queues for one. */
 			mp_lock(&mp_sched.lock);
 			notice_revoked_locked(mp);
-			mp_unlock(&mp_sched.lock);
+			mp_sched_unlock();
 			return;
 		}
 		bool stop = cur & PW_STOP;
@@ -59,7 +59,7 @@ void mp_enter_slow(struct mp_m *mp, uint64_t flags)
 			if (preempt)
 				count(&pp->preempts);
 			release_locked(mp);
-			mp_unlock(&mp_sched.lock);
+			mp_sched_unlock();
 			return;
 		}
 		/* A flag nobody needs any more: clear it and enter normally. */
@@ -100,7 +100,7 @@ void mp_enter_blocking_handoff(struct mp_m *mp)
 	int prefer = prefer_take(mp);
 	mp_lock(&mp_sched.lock);
 	mp_p_put_prefer_locked(pp, prefer);
-	mp_unlock(&mp_sched.lock);
+	mp_sched_unlock();
 }
 
 void mp_exit_syscall(void)
@@ -142,7 +142,7 @@ void mp_exit_slow(struct mp_m *mp)
 				uint64_t nw = pw_with_state(cur, P_RUNNING);
 				ok = p_cas(pp, &cur, nw, "mp_exit_slow");
 				if (ok) {
-					mp_unlock(&mp_sched.lock);
+					mp_sched_unlock();
 					mp->pword = nw;
 					mp->oldp = pp;
 					sfence();

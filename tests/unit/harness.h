@@ -367,7 +367,7 @@ static inline bool p_table_consistent(char *bad, size_t badsz)
 		          mslot(atomic_load(&pp->mslot))->tid != atomic_load(&pp->tid)))
 			snprintf(bad, badsz, "P%u is RUNNING but its M slot does not hold it", i);
 	}
-	mp_unlock(&mp_sched.lock);
+	mp_sched_unlock();
 	return !bad[0];
 }
 

@@ -146,7 +146,7 @@ static void queue_self(struct agent *a)
 	(void)a;
 	mp_lock(&mp_sched.lock);
 	waitq_push_locked(mp_self.slot);
-	mp_unlock(&mp_sched.lock);
+	mp_sched_unlock();
 }
 
 Test(blocking, detach_while_queued_unlinks_the_m, .init = sched_up_nomon_1p, .fini = sched_down, .timeout = 60)

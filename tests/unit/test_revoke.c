@@ -109,7 +109,7 @@ Test(revoke, p_handed_to_a_sleeping_m_is_not_revoked, .init = sched_up_long_slic
 	 * W joined first (read under the lock it was pushed under). */
 	mp_lock(&mp_sched.lock);
 	int32_t w_slot = mp_sched.qhead;
-	mp_unlock(&mp_sched.lock);
+	mp_sched_unlock();
 	cr_assert_geq(w_slot, 0, "no M in the queue");
 	trap_word = (const uint32_t *)&mslot(w_slot)->park;
 	h.call = install_trap;
@@ -202,7 +202,7 @@ Test(revoke, p_popped_from_the_idle_stack_is_wired_before_the_unlock, .init = sc
 	mp_lock(&mp_sched.lock);
 	agent_post(&m, A_ATTACH);
 	bool contended = WAIT_UNTIL(atomic_load(&mp_sched.lock.word) == 2, MP_TEST_WAIT_MS);
-	mp_unlock(&mp_sched.lock);
+	mp_sched_unlock();
 	cr_assert(contended, "M never waited for the lock");
 	uint64_t id = await_trapped_call(fd);
 	cr_assert_neq(id, 0, "M's attach never reached the unlock after taking the idle P");

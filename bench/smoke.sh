@@ -2,9 +2,9 @@
 # bench-smoke: every program bench/compare runs, once with tiny parameters,
 # plain and under the launcher at -p 1.  Checks only that each exits 0 and
 # prints its result line, so that the programs cannot rot; it times nothing.
-#   smoke.sh LAUNCHER CONVOY SPIN_HANDOVER POOL MCLOAD
+#   smoke.sh LAUNCHER CONVOY SPIN_HANDOVER POOL MCLOAD WAKE_COST
 set -u
-launcher=$1 convoy=$2 spin=$3 pool=$4 mcload=$5
+launcher=$1 convoy=$2 spin=$3 pool=$4 mcload=$5 wake_cost=$6
 # A sanitized library need not come first in the link map (as itrun does).
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 failures=0
@@ -36,6 +36,19 @@ for how in plain p1; do
 	check "spin_handover block $how" spin_handover $run "$spin" --seconds 0.1 --spin-then-block 1000
 	check "pool $how" pool $run "$pool" --threads 8 --seconds 0.1
 done
+
+# wake_cost measures the machine, not maxprocs: run plain only, and it must
+# print its same and free placements (other needs two CPUs).
+out=$("$wake_cost" --rounds 20 --work-us 1 2>/dev/null) && rc=0 || rc=$?
+if [ "$rc" -ne 0 ] ||
+   ! printf '%s\n' "$out" | grep -q "^workload=wake_cost placement=same .* wake_p50_us=[0-9]" ||
+   ! printf '%s\n' "$out" | grep -q "^workload=wake_cost placement=free .* call_p99_us=[0-9]"; then
+	echo "FAIL wake_cost (exit $rc)"
+	printf '%s\n' "$out" | sed 's/^/    /'
+	failures=$((failures + 1))
+else
+	printf '%s\n' "$out" | sed 's/^/ok   wake_cost: /'
+fi
 
 # The memcached client needs a server: with memcached installed, one plain
 # and one under the launcher; without, only its usage.

@@ -121,6 +121,8 @@ void park_locked(struct mp_m *mp)
 		spin_for_p(mp, ms);
 	if (wake_monitor && !atomic_load(&ms->park))
 		mp_monitor_wake();
+	MP_CHECK(atomic_load_explicit(&mp->nwakes, relaxed) == 0, "park_locked",
+	         "sleeping with wakes still deferred", (long)atomic_load_explicit(&mp->nwakes, relaxed), 0);
 	while (atomic_load_explicit(&ms->park, acquire) == 0)
 		mp_sched_futex_wait(&ms->park, 0);
 	uint64_t now = parked_at ? mp_now_ns() : 0;

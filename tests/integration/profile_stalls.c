@@ -330,10 +330,13 @@ static void check_pwait(const char *dir, double wall)
 	 * the wall time, which is at least the work itself, PW_THREADS x
 	 * PW_ROUNDS x 1 ms of CPU.  Bound by the work, not the wall: on a
 	 * loaded machine the wall stretches also while the library writes the
-	 * profile, where nobody waits. */
+	 * profile, where nobody waits.  A quarter of it, not a half: runs
+	 * on 2-vCPU VMs read 1 600-5 100 ms against the 3 600 expected, both
+	 * before and after the hand-off's wake was deferred past the unlock,
+	 * and a half failed one CI run in three; at -p 4 it is near 0. */
 	double work_ms = PW_THREADS * PW_ROUNDS * 1.0;
 	if (procs == 1)
-		it_check(pwait_ms >= 0.5 * (PW_THREADS - 1) * work_ms,
+		it_check(pwait_ms >= 0.25 * (PW_THREADS - 1) * work_ms,
 		         "P-wait %.0f ms, expected about %d x %.0f ms of work (wall %.0f ms)", pwait_ms,
 		         PW_THREADS - 1, work_ms, wall * 1000);
 	else if (procs >= PW_THREADS)

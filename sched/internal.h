@@ -70,15 +70,15 @@ struct mp_p {
 	uint64_t handed_at;
 } __attribute__((aligned(MP_CACHELINE)));
 
+/* Futex wakes an M defers to its unlock of sched.lock; more wake at once. */
+#define MP_DEFERRED_WAKES 4
+
 /*
  * An M: one per thread, in initial-exec TLS so the fast path reaches it
  * with one %fs-relative access.  Fields above the line are touched only by
  * the thread itself (and its own signal handler); below it, by whoever
  * hands it a P under sched.lock.
  */
-/* Futex wakes an M defers to its unlock of sched.lock; more wake at once. */
-#define MP_DEFERRED_WAKES 4
-
 struct mp_m {
 	struct mp_p *p;          /* the P held (RUNNING, owned by this M's slot) or 0 */
 	struct mp_p *oldp;       /* the P held (== p) or left in a call (p == 0:

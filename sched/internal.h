@@ -227,6 +227,8 @@ struct mp_revoked {
 	uint64_t win_at_ns;      /* when that window began */
 	uint64_t run_since_ns;   /* computing without a break since (0: not) */
 	uint64_t signaled_at_ns;
+	uint64_t nvcsw;          /* its sleeps counted at awake_since_ns ... */
+	uint64_t awake_since_ns; /* ... (0: not read; the monitor's awake gate) */
 	bool sig_unsafe;         /* its stack may not take the signal frame */
 };
 

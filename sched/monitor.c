@@ -38,13 +38,17 @@
 /* A holder is signalled once it has computed for half a slice, at most
  * this long, without a call. */
 #define SIGNAL_RUN_MAX_NS 1000000ull
+/* ... and has not slept for this long (struct awake_gate). */
+#define SIGNAL_AWAKE_NS 1000000ull
 
 /*
  * Sending the preemption signal.  It must never change what the program
  * sees (docs/design.md, "Signals"), so it goes only to a thread that
- *   - runs user code: its CPU clock advanced by most of the wall time for a
- *     while (see sample_cpu), and the kernel says 'R'; a thread that sleeps
- *     in a call we cannot see is never interrupted into an EINTR;
+ *   - runs user code: its CPU clock advanced for a while (see sample_cpu
+ *     and the probes), it has not slept since a status read at least
+ *     awake_ns earlier (struct awake_gate), and the kernel says it is
+ *     runnable just before the signal goes: a thread that sleeps in a call
+ *     we cannot see is never interrupted into an EINTR;
  *   - does not block the signal and has none of it pending: a blocked one
  *     would wait in its queue, visible to sigpending(), sigwaitinfo() and
  *     signalfd, and counted against RLIMIT_SIGPENDING;
@@ -58,31 +62,63 @@ enum sig_result { SIG_SENT, SIG_NOT_NOW, SIG_IMPOSSIBLE };
 
 static bool proc_usable;   /* the monitor has a private fd table */
 
-static enum sig_result send_signal(int tid, bool unsafe, bool mask_seen, uint64_t now, uint64_t *last,
-                                   uint64_t gap_ns, uintptr_t cookie, _Atomic uint64_t *counter)
+/*
+ * The awake gate.  A CPU clock that advanced proves a thread computed, not
+ * that it will compute on: one that works a little between sleeps in calls
+ * we cannot see (thrd_sleep, a raw syscall instruction) qualified often
+ * enough by the clock alone that one signal in ten landed in its next
+ * sleep (a 100 us burst, then a 200 us thrd_sleep: 3-36 EINTR in 8000
+ * sleeps).  So a signal also needs the kernel's count of the thread's
+ * sleeps (voluntary_ctxt_switches) to stand still from a status read at
+ * least awake_ns earlier: only a thread that has stayed awake that long
+ * is sent one, and the risk left is that it goes to sleep within the few
+ * microseconds between the last read and the signal.  A thread preempted
+ * by a busy machine switches involuntarily and still qualifies.
+ */
+struct awake_gate {
+	uint64_t nvcsw;      /* its count at since_ns ... */
+	uint64_t since_ns;   /* ... read then (0: not read yet) */
+};
+
+/* Read the count now, unless it was read already: a caller that expects to
+ * signal soon arms the gate early, so the wait overlaps its own. */
+static void gate_arm(int tid, struct awake_gate *g, uint64_t now)
+{
+	struct mp_task_info ti;
+	if (g->since_ns || !proc_usable || mp_proctask_read(tid, &ti) != 0)
+		return;
+	g->nvcsw = ti.nvcsw;
+	g->since_ns = now;
+}
+
+static enum sig_result send_signal(int tid, bool unsafe, struct awake_gate *g, uint64_t awake_ns,
+                                   uint64_t now, uint64_t *last, uint64_t gap_ns, uintptr_t cookie,
+                                   _Atomic uint64_t *counter)
 {
 	/* relaxed: a value read a pass late only delays one signal */
 	int sig = atomic_load_explicit(&mp_sched.preempt_signo, memory_order_relaxed);
 	struct mp_task_info ti;
 	if (!sig || unsafe || !proc_usable)
 		return SIG_IMPOSSIBLE;
-	if (now - *last < gap_ns)
+	if (now - *last < gap_ns || (g->since_ns && now - g->since_ns < awake_ns))
 		return SIG_NOT_NOW;
-	/* mask_seen: its mask and pending set were read for an earlier probe
-	 * of this run without calls (a mask changed by pthread_sigmask is a
-	 * call, and starts a new run); only its state needs reading again,
-	 * from the cheap file (1.2 us against 11 us here).  Only for a thread
-	 * that computed for the last 100 us: one caught on its way to sleep
-	 * makes the kernel wait until it is off its CPU. */
-	int running = mask_seen ? mp_proctask_running(tid) : -1;
-	if (running == 0)
+	if (mp_proctask_read(tid, &ti) != 0 || mp_sigmask_has(ti.sig_blocked, sig))
+		return SIG_IMPOSSIBLE;
+	/* A file without the count (a Groups line past our buffer) leaves
+	 * the time alone to go by. */
+	if (!g->since_ns || ti.nvcsw != g->nvcsw) {
+		g->nvcsw = ti.nvcsw;
+		g->since_ns = now;
 		return SIG_NOT_NOW;
-	if (running < 0) {
-		if (mp_proctask_read(tid, &ti) != 0 || mp_sigmask_has(ti.sig_blocked, sig))
-			return SIG_IMPOSSIBLE;
-		if (ti.state != 'R' || mp_sigmask_has(ti.sig_pending, sig))
-			return SIG_NOT_NOW;
 	}
+	if (ti.state != 'R' || mp_sigmask_has(ti.sig_pending, sig))
+		return SIG_NOT_NOW;
+	/* The status file takes ~8 us to read, the syscall file ~1.2: the
+	 * last look before the signal is the quick one, so the moment it
+	 * could go to sleep unseen is that much shorter.  The thread computes
+	 * (above), so the kernel seldom has to wait for it to leave its CPU. */
+	if (mp_proctask_running(tid) != 1)
+		return SIG_NOT_NOW;
 	siginfo_t si;
 	memset(&si, 0, sizeof si);
 	si.si_signo = sig;
@@ -96,10 +132,11 @@ static enum sig_result send_signal(int tid, bool unsafe, bool mask_seen, uint64_
 	return SIG_SENT;
 }
 
-static enum sig_result signal_thread(int tid, bool unsafe, uint64_t now, uint64_t *last)
+static enum sig_result signal_thread(int tid, bool unsafe, struct awake_gate *g, uint64_t now,
+                                     uint64_t *last)
 {
-	return send_signal(tid, unsafe, false, now, last, RESIGNAL_NS, mp_sched.preempt_cookie,
-	                   &mp_sched.preempt_signals);
+	return send_signal(tid, unsafe, g, SIGNAL_AWAKE_NS, now, last, RESIGNAL_NS,
+	                   mp_sched.preempt_cookie, &mp_sched.preempt_signals);
 }
 
 /* Asleep in the kernel (or gone: a zombie leader, a stopped thread): its P
@@ -162,9 +199,12 @@ static int64_t sample_cpu(struct cpu_sample *cs, int64_t cpu, uint64_t now)
 	return d;
 }
 
-static uint64_t running_for(const struct cpu_sample *cs, uint64_t now)
+/* Computing for this long by the windows judged so far: the window in
+ * progress proves nothing yet (counted, one window of a short burst
+ * between sleeps read as a millisecond of computing). */
+static uint64_t running_for(const struct cpu_sample *cs)
 {
-	return cs->run_since ? now - cs->run_since : 0;
+	return cs->run_since ? cs->win_at_ns - cs->run_since : 0;
 }
 /* The monitor's stack.  Its deepest chain, measured with -fstack-usage
  * (debug build, x86_64): monitor_main 864 B (retake_pass, check_running_p
@@ -190,6 +230,8 @@ struct mon_p {
 	uint64_t call_cw;        /* ... its call word (membarrier protocol) ... */
 	uint64_t call_since_ns;  /* ... first seen at */
 	struct cpu_sample cs;    /* holder's CPU clock since that call */
+	struct awake_gate awake; /* its sleeps since then, for the slice's signal */
+	struct awake_gate probe_awake;   /* ... for the probes of this schedule */
 	int64_t call_cpu_ns;     /* holder's CPU clock in that call at the last pass (-1: none) */
 	uint64_t call_cpu_at_ns;
 	uint64_t signaled_ns;
@@ -327,6 +369,7 @@ static void probe_schedule_start(struct mp_p *pp, struct mon_p *mv, int tid)
 	mv->probe_gap_ns = PROBE_GAP_NS << misses;
 	mv->probe_cpu_at_ns = 0;
 	mv->probe_cpu0_at_ns = 0;
+	mv->probe_awake.since_ns = 0;
 	mv->probes_sent = 0;
 }
 
@@ -372,12 +415,21 @@ static void probe_spinner(struct mp_p *pp, struct mon_p *mv, int tid, bool unsaf
 	mv->probe_cpu_ns = cpu;
 	mv->probe_cpu_at_ns = now;
 	probe_wake_at(now + PROBE_GAP_NS);   /* the next sample, or the probe after this one */
-	if (now < mv->probe_at_ns)
+	if (now < mv->probe_at_ns) {
+		/* The sample before the first probe: a thread that computed
+		 * since the last one has its sleeps counted now, so that the
+		 * probe (the awake gate) finds it awake for a gap since. */
+		int64_t step = mv->probe_cpu0_at_ns ? cpu - mv->probe_cpu0_ns : -1;
+		uint64_t step_wall = now - mv->probe_cpu0_at_ns;
+		if (now + PROBE_GAP_NS >= mv->probe_at_ns && step >= 0 &&
+		    (uint64_t)step * 3 >= step_wall * 2)
+			gate_arm(tid, &mv->probe_awake, now);
 		return;
+	}
 	if (wall < need || wall > 2 * need || ran < 0 || (uint64_t)ran * 3 < wall * 2)
 		return;
-	if (send_signal(tid, unsafe, mv->probes_sent > 0, now, &mv->probed_ns, PROBE_GAP_NS / 2,
-	                mp_sched.preempt_cookie ^ MP_PROBE_COOKIE_BIT,
+	if (send_signal(tid, unsafe, &mv->probe_awake, PROBE_GAP_NS / 2, now, &mv->probed_ns,
+	                PROBE_GAP_NS / 2, mp_sched.preempt_cookie ^ MP_PROBE_COOKIE_BIT,
 	                &mp_sched.probe_signals) != SIG_SENT)
 		return;
 	mv->probe_at_ns = now + mv->probe_gap_ns;
@@ -434,12 +486,15 @@ static int check_running_p(struct mp_p *pp, struct mon_p *mv, uint64_t w, uint64
 		return acted;   /* first sample */
 	} else if (mv->cs.run_since) {
 		/* Running user code without calls. */
-		if (!flagged)
+		if (!flagged) {
+			if (idle + SIGNAL_AWAKE_NS >= slice)
+				gate_arm(tid, &mv->awake, now);   /* so the signal need not wait */
 			return acted;
+		}
 		uint64_t need = slice / 2 < SIGNAL_RUN_MAX_NS ? slice / 2 : SIGNAL_RUN_MAX_NS;
 		enum sig_result r = SIG_NOT_NOW;
-		if (running_for(&mv->cs, now) >= need)
-			r = signal_thread(tid, unsafe, now, &mv->signaled_ns);
+		if (running_for(&mv->cs) >= need)
+			r = signal_thread(tid, unsafe, &mv->awake, now, &mv->signaled_ns);
 		if (r == SIG_SENT)
 			return 1;
 		/* The signal cannot reach it (none configured, a small stack,
@@ -479,10 +534,14 @@ static void watch_revoked(uint64_t now)
 		bool gone = cpu == -EINVAL;   /* exited without noticing */
 		struct cpu_sample cs = { seen[k].cpu_ns, seen[k].win_cpu_ns,
 		                         seen[k].win_at_ns, seen[k].run_since_ns };
+		struct awake_gate g = { seen[k].nvcsw, seen[k].awake_since_ns };
 		if (!gone && cpu >= 0) {
 			sample_cpu(&cs, cpu, now);
-			if (running_for(&cs, now) >= mp_sched.opt.slice_ns)
-				signal_thread(seen[k].tid, seen[k].sig_unsafe, now, &seen[k].signaled_at_ns);
+			uint64_t ran_for = running_for(&cs);
+			if (ran_for >= mp_sched.opt.slice_ns)
+				signal_thread(seen[k].tid, seen[k].sig_unsafe, &g, now, &seen[k].signaled_at_ns);
+			else if (ran_for + SIGNAL_AWAKE_NS >= mp_sched.opt.slice_ns)
+				gate_arm(seen[k].tid, &g, now);
 		}
 		mp_lock(&mp_sched.lock);
 		struct mp_revoked *rv = &mp_sched.revoked[slot[k]];
@@ -496,6 +555,8 @@ static void watch_revoked(uint64_t now)
 				rv->win_at_ns = cs.win_at_ns;
 				rv->run_since_ns = cs.run_since;
 				rv->signaled_at_ns = seen[k].signaled_at_ns;
+				rv->nvcsw = g.nvcsw;
+				rv->awake_since_ns = g.since_ns;
 			}
 		}
 		mp_sched_unlock();
@@ -572,6 +633,7 @@ static int retake_pass(uint64_t now)
 			mv->call_cw = call;
 			mv->call_since_ns = now;
 			mv->cs.cpu_ns = -1;
+			mv->awake.since_ns = 0;
 			mv->call_cpu_ns = -1;
 			if (waiting && state == P_SYSCALL)
 				(void)computing_in_call(mv, pp, now);   /* the first sample */
@@ -606,6 +668,7 @@ static int retake_pass(uint64_t now)
 				/* Its slice starts when its new owner runs. */
 				mv->hand_since_ns = mv->call_since_ns = now;
 				mv->cs.cpu_ns = -1;
+				mv->awake.since_ns = 0;
 				break;
 			}
 			if (!(waiting || (w & PW_STOP)))

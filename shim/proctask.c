@@ -131,6 +131,21 @@ static int hex64(const char *p, const char *end, uint64_t *out)
 	return 0;
 }
 
+/* A decimal count; *out is left alone unless one is there. */
+static int dec64(const char *p, const char *end, uint64_t *out)
+{
+	uint64_t v = 0;
+	int nd = 0;
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	for (; p < end && *p >= '0' && *p <= '9' && nd < 19; p++, nd++)
+		v = v * 10 + (uint64_t)(*p - '0');
+	if (nd == 0)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
 int mp_proctask_parse(const char *text, long len, struct mp_task_info *out)
 {
 	const char *end = text + len;
@@ -148,6 +163,10 @@ int mp_proctask_parse(const char *text, long len, struct mp_task_info *out)
 	out->state = *st;
 	if (hex64(pnd, end, &out->sig_pending) || hex64(blk, end, &out->sig_blocked))
 		return -EINVAL;
+	out->nvcsw = MP_NVCSW_UNKNOWN;
+	const char *vs = field(text, end, "voluntary_ctxt_switches:");
+	if (vs)
+		(void)dec64(vs, end, &out->nvcsw);
 	return 0;
 }
 
@@ -208,7 +227,8 @@ static long task_pread(int tid, int file, char *buf, long size)
 
 int mp_proctask_read(int tid, struct mp_task_info *out)
 {
-	/* SigBlk sits about 1 KB in; 4 KB leaves room for a long Groups line. */
+	/* SigBlk sits about 1 KB in, voluntary_ctxt_switches at the end, 1.4 KB
+	 * in; 4 KB leaves room for a long Groups line. */
 	char buf[4096];
 	long len = task_pread(tid, TASK_STATUS, buf, sizeof buf);
 	if (len < 0)

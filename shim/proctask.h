@@ -21,7 +21,11 @@ struct mp_task_info {
 	char state;          /* 'R', 'S', 'D', 'Z', 'T', 't', 'X', ... */
 	uint64_t sig_pending; /* SigPnd: signals pending for the thread itself */
 	uint64_t sig_blocked; /* SigBlk */
+	/* voluntary_ctxt_switches: how often it has slept; MP_NVCSW_UNKNOWN
+	 * when the file has no such line. */
+	uint64_t nvcsw;
 };
+#define MP_NVCSW_UNKNOWN UINT64_MAX
 
 /* Give the calling thread a descriptor table of its own, empty but for a
  * pidfd of our process (opened after the unshare, so never in the

@@ -101,8 +101,12 @@ static const char *reap(pid_t pid, int fd)
 	pid_t r = 0;
 	/* Twice the harness's bound: a child that is only slow (ASan on a
 	 * loaded 2-CPU machine) gets its time, and one that hangs is killed and
-	 * reported as such, before its caller's own bound (3x, below) expires. */
-	for (int ms = 0; ms < 2 * MP_TEST_WAIT_MS && (r = waitpid(pid, &status, WNOHANG)) == 0; ms++)
+	 * reported as such, before its caller's own bound (3x, below) expires.
+	 * By the clock, not by counting sleeps: on a loaded machine 1 ms sleeps
+	 * took 1.5 ms, and the caller's bound ran out first, with no word of
+	 * the child. */
+	uint64_t deadline = now_ns() + 2ull * MP_TEST_WAIT_MS * 1000000;
+	while ((r = waitpid(pid, &status, WNOHANG)) == 0 && now_ns() < deadline)
 		sleep_us(1000);
 	if (r == 0) {
 		kill(pid, SIGKILL);

@@ -454,11 +454,13 @@ Test(proctask, status_fields)
 	static const char text[] =
 		"Name:\tState: R\nUmask:\t0022\nState:\tS (sleeping)\nTgid:\t12\n"
 		"SigQ:\t0/63390\nSigPnd:\t0000000000400000\nShdPnd:\t0000000000000000\n"
-		"SigBlk:\tfffffffe7ffbfeff\nSigIgn:\t0000000000000000\n";
+		"SigBlk:\tfffffffe7ffbfeff\nSigIgn:\t0000000000000000\n"
+		"voluntary_ctxt_switches:\t1234567\nnonvoluntary_ctxt_switches:\t89\n";
 	struct mp_task_info ti;
 
 	cr_assert_eq(mp_proctask_parse(text, (long)strlen(text), &ti), 0);
 	cr_assert_eq(ti.state, 'S', "the thread's name must not be taken for its state");
+	cr_assert_eq(ti.nvcsw, 1234567, "voluntary switches, not the nonvoluntary ones");
 	cr_assert(mp_sigmask_has(ti.sig_pending, SIGURG));
 	cr_assert(!mp_sigmask_has(ti.sig_pending, SIGUSR1));
 	cr_assert(mp_sigmask_has(ti.sig_blocked, SIGUSR1));
@@ -474,6 +476,11 @@ Test(proctask, status_truncated_or_junk)
 	cr_assert_neq(mp_proctask_parse(cut, (long)strlen(cut), &ti), 0, "no SigBlk line");
 	cr_assert_neq(mp_proctask_parse(junk, (long)strlen(junk), &ti), 0, "SigPnd not hex");
 	cr_assert_neq(mp_proctask_parse("", 0, &ti), 0);
+	/* A file cut before its last lines still gives the signals; the count
+	 * of sleeps is then unknown, not 0. */
+	static const char no_count[] = "State:\tR\nSigPnd:\t00\nSigBlk:\t00\nvoluntary_ctxt_switches:\t";
+	cr_assert_eq(mp_proctask_parse(no_count, (long)strlen(no_count), &ti), 0);
+	cr_assert_eq(ti.nvcsw, MP_NVCSW_UNKNOWN);
 }
 
 /* The state the monitor reads before each later probe: the syscall file,
@@ -538,6 +545,8 @@ Test(proctask, running_file_and_its_cache)
 	cr_assert_eq(state, 0, "a thread blocked in read sleeps");
 	cr_assert_eq(mp_proctask_read(tid, &ti), 0);
 	cr_assert_eq(ti.state, 'S');
+	cr_assert(ti.nvcsw != MP_NVCSW_UNKNOWN && ti.nvcsw >= 1,
+	          "a thread asleep has counted its sleep: %llu", (unsigned long long)ti.nvcsw);
 	/* Both files of tid stay open (unless its cache slot is the
 	 * spinner's, whose two files it then closed), and reading them
 	 * again opens nothing. */

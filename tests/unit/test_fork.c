@@ -1,4 +1,5 @@
 /* test_fork.c - mp_sched_fork_child leaves the forking thread alone on P0, every other P idle and no M queued, and the child's scheduler works. */
+#include <dirent.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <sys/syscall.h>
@@ -11,14 +12,55 @@
 
 static int report_fd = -1;
 
+/* What each thread of process pid is doing, for a failure message: its
+ * tid and the head of /proc's syscall line ("running", or the call number
+ * and first argument: a futex word's address), beside the addresses a
+ * wait of the scheduler's own would show. */
+static void describe_threads(int pid, char *out, size_t cap)
+{
+	char path[300];
+	int n = snprintf(out, cap, "sched.lock=%p;", (void *)&mp_sched.lock.word);
+	snprintf(path, sizeof path, "/proc/%d/task", pid);
+	DIR *d = opendir(path);
+	if (!d)
+		return;
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL && n > 0 && (size_t)n < cap) {
+		if (e->d_name[0] == '.')
+			continue;
+		char line[128] = "?";
+		snprintf(path, sizeof path, "/proc/%d/task/%s/syscall", pid, e->d_name);
+		FILE *f = fopen(path, "r");
+		if (f) {
+			if (!fgets(line, sizeof line, f))
+				strcpy(line, "?");
+			fclose(f);
+		}
+		/* the call and its first two arguments */
+		int fields = 0;
+		for (char *c = line; *c; c++)
+			if ((*c == ' ' && ++fields == 3) || *c == '\n') {
+				*c = 0;
+				break;
+			}
+		n += snprintf(out + n, cap - (size_t)n, " %s: %s;", e->d_name, line);
+	}
+	closedir(d);
+}
+
 __attribute__((format(printf, 1, 2), noreturn))
 static void child_fail(const char *fmt, ...)
 {
-	char buf[300];
+	char buf[600];
 	va_list ap;
 	va_start(ap, fmt);
 	int n = vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
+	if (n > 0 && (size_t)n < sizeof buf - 2) {
+		buf[n++] = ' ';
+		describe_threads(getpid(), buf + n, sizeof buf - (size_t)n);
+		n = (int)strlen(buf);
+	}
 	if (n > 0 && write(report_fd, buf, (size_t)n < sizeof buf ? (size_t)n : sizeof buf - 1) < 0)
 		_exit(3);
 	_exit(1);
@@ -96,7 +138,7 @@ static void child_checks(uint32_t nprocs)
  * Returns NULL if it passed, else why not (static). */
 static const char *reap(pid_t pid, int fd)
 {
-	static char why[400];
+	static char why[800];
 	int status = 0;
 	pid_t r = 0;
 	/* Twice the harness's bound: a child that is only slow (ASan on a
@@ -109,12 +151,14 @@ static const char *reap(pid_t pid, int fd)
 	while ((r = waitpid(pid, &status, WNOHANG)) == 0 && now_ns() < deadline)
 		sleep_us(1000);
 	if (r == 0) {
+		char threads[300];
+		describe_threads(pid, threads, sizeof threads);
 		kill(pid, SIGKILL);
 		waitpid(pid, &status, 0);
-		snprintf(why, sizeof why, "fork child %d hung (killed)", (int)pid);
+		snprintf(why, sizeof why, "fork child %d hung (killed): %s", (int)pid, threads);
 		return why;
 	}
-	char msg[300] = "";
+	char msg[600] = "";
 	ssize_t n = read(fd, msg, sizeof msg - 1);
 	msg[n > 0 ? n : 0] = 0;
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
@@ -128,7 +172,7 @@ static const char *reap(pid_t pid, int fd)
 
 static uint32_t fork_nprocs;
 static int forks_per_call = 1;
-static char fork_failure[400];
+static char fork_failure[900];
 
 /* Runs on an agent that holds a P: forks, and waits for the child inside a
  * bracketed call, as an intercepted waitpid would. */

@@ -96,9 +96,15 @@ static void child_checks(uint32_t nprocs)
 	mp_exit_syscall();
 	CHILD_CHECK(mp_m_pid() == 0, "enter/exit in the child moved to P%d", mp_m_pid());
 
-#ifdef __SANITIZE_THREAD__
+#if defined(__SANITIZE_THREAD__) || defined(__SANITIZE_ADDRESS__)
 	/* TSan cannot start threads in the child of a multi-threaded fork
-	 * ("dup thread with used id"): check the single-threaded part only. */
+	 * ("dup thread with used id"), and GCC 12's ASan may not either: its
+	 * allocator's locks are not taken around fork, so one that a parent
+	 * thread (Criterion's own) held then stays held in the child, where
+	 * pthread_create waits on it for good (seen: the new thread in a futex
+	 * wait at 0x640000001208, in ASan's allocator space, 1 run in 20).
+	 * Check the single-threaded part only; the normal build checks the
+	 * rest. */
 	mp_m_detach();
 	s = stats();
 	CHILD_CHECK(s.idle == nprocs && s.waiting == 0 && s.threads == 0, "at the end: %s", stats_str(&s));

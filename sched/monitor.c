@@ -244,6 +244,8 @@ struct mon_p {
 	uint64_t probe_cpu_at_ns;
 	int64_t probe_cpu0_ns;   /* ... and at the sample before (0: none) */
 	uint64_t probe_cpu0_at_ns;
+	int64_t probe_cpu_base_ns;   /* ... and at the schedule's first sample (0: none) */
+	uint64_t probe_cpu_base_at_ns;
 	int32_t probe_slot;      /* whose schedule it is: M slot and tid (-1: none) ... */
 	int probe_tid;
 	uint64_t probe_yields;   /* ... and the P's spinyields when it began */
@@ -289,9 +291,10 @@ static bool computing_in_call(struct mon_p *mv, const struct mp_p *pp, uint64_t 
  * and one that spins gives its P up within a millisecond instead of at the
  * end of its slice.  The probes have their own spacing, not RESIGNAL_NS.
  */
-#define PROBE_AFTER_NS 200000ull   /* no call for this long: the first probe */
-#define PROBE_GAP_NS 100000ull
-#define PROBE_WINDOW_NS 200000ull  /* computing over at least this long before a probe */
+#define PROBE_AFTER_NS 100000ull   /* no call for this long: the first probe */
+#define PROBE_GAP_NS 50000ull
+#define PROBE_WINDOW_NS 100000ull  /* computing over at least this long before a probe */
+#define PROBE_AWAKE_NS 40000ull    /* no sleep for this long before one (awake gate) */
 
 /* The earliest time a probe will be due (0: none), gathered by each pass:
  * the monitor wakes for it without shortening its tick for everything
@@ -309,12 +312,16 @@ static void probe_wake_at(uint64_t t)
  * a slot taken over by another thread starts again): the schedules in a
  * row that ended with three probes or more and no spin hand-over.  A
  * thread that computes gets its next schedule's first probe later, up to
- * PROBE_AFTER_NS << PROBE_MISSES_MAX, and its probes as much further apart
- * (three alike still make a verdict): with 8 threads computing at -p 1 the
+ * PROBE_MISS_AFTER_NS << PROBE_MISSES_MAX, and its probes as much further
+ * apart (PROBE_MISS_GAP_NS << misses; three alike still make a verdict): with 8 threads computing at -p 1 the
  * probes were most of the monitor's ~3 % of a CPU, a new schedule at every
  * slice.  One hand-over found by a probe and it is probed early again.
  */
 #define PROBE_MISSES_MAX 4
+/* A thread's misses back off from the timing the probes had before the
+ * first probe moved to 100 us: computing threads pay what they paid. */
+#define PROBE_MISS_AFTER_NS 200000ull
+#define PROBE_MISS_GAP_NS 100000ull
 static struct { int tid; uint8_t misses; } probe_history[MP_MAX_MS];
 
 /* The schedule that ran on mv ends: remember how it ended. */
@@ -357,7 +364,7 @@ static void probe_schedule_start(struct mp_p *pp, struct mon_p *mv, int tid)
 	/* relaxed: published with the word the pass loaded */
 	int32_t slot = atomic_load_explicit(&pp->mslot, memory_order_relaxed);
 	unsigned misses = probe_misses(slot, tid);
-	uint64_t later = misses ? (PROBE_AFTER_NS << misses) - PROBE_AFTER_NS : 0;
+	uint64_t later = misses ? (PROBE_MISS_AFTER_NS << misses) - PROBE_AFTER_NS : 0;
 	if (later > mp_sched.opt.slice_ns / 2)
 		later = mp_sched.opt.slice_ns / 2;
 	mv->probe_slot = slot;
@@ -366,9 +373,10 @@ static void probe_schedule_start(struct mp_p *pp, struct mon_p *mv, int tid)
 	mv->probe_yields = atomic_load_explicit(&pp->spin_yields, memory_order_relaxed);
 	mv->probe_base_ns = mv->call_since_ns;
 	mv->probe_at_ns = mv->call_since_ns + PROBE_AFTER_NS + later;
-	mv->probe_gap_ns = PROBE_GAP_NS << misses;
+	mv->probe_gap_ns = misses ? PROBE_MISS_GAP_NS << misses : PROBE_GAP_NS;
 	mv->probe_cpu_at_ns = 0;
 	mv->probe_cpu0_at_ns = 0;
+	mv->probe_cpu_base_at_ns = 0;
 	mv->probe_awake.since_ns = 0;
 	mv->probes_sent = 0;
 }
@@ -380,19 +388,22 @@ static void probe_spinner(struct mp_p *pp, struct mon_p *mv, int tid, bool unsaf
 	if (mv->probe_base_ns != mv->call_since_ns)
 		probe_schedule_start(pp, mv, tid);
 	/* Only a thread that computed two thirds of the time over the last
-	 * PROBE_WINDOW_NS and runs now (send_signal): a signal must never
-	 * land in a sleep the table cannot see (a raw nanosleep fails with
-	 * EINTR then, whatever SA_RESTART says), and a thread that works a
-	 * little between such sleeps never qualifies.  Once it has, with no
-	 * call since, the next probes need the same over their own gap only.
-	 * The clock is read every PROBE_GAP_NS from a window before the first
-	 * probe is due, and the window slides by that much: the first 200 us
-	 * after a hand-over hold the old holder's leaving and the new one's
-	 * waking (a spinner had 65 % of its CPU there), the next are clean.
-	 * A window far longer than asked (a late pass) says little about the
-	 * last moments: it starts again.  Two thirds, not three quarters: a
-	 * spinner that shares its CPU with this thread's passes read 70-74 %
-	 * here, window after window, and was never probed. */
+	 * PROBE_WINDOW_NS, and two thirds of the time since its call, and
+	 * runs now (send_signal): a signal must never land in a sleep the
+	 * table cannot see (a raw nanosleep fails with EINTR then, whatever
+	 * SA_RESTART says), and a thread that works a little between such
+	 * sleeps never qualifies (after its first sleep its share since the
+	 * call falls).  Later probes need the same over their own gap.  The
+	 * clock is read every PROBE_GAP_NS from the call on, and the window
+	 * slides by that much.  A window far longer than asked (a late pass)
+	 * says little about the last moments: it starts again.  Two thirds,
+	 * not three quarters: a spinner that shares its CPU with this
+	 * thread's passes read 70-74 % here, window after window, and was
+	 * never probed.  The first probe at 100 us, 50 us apart: at 200 and
+	 * 100 us the spin-then-block hand-over (1 M loads, ~600 us in
+	 * spin_handover) mostly ended by itself first, 0.97x taskset's round
+	 * trips; at 100 and 50, 1.4x.  (At 60 and 30 the 50 us of CPU a
+	 * verdict needs between samples took more probes: 1.0x.) */
 	uint64_t sample_from = mv->probe_at_ns - PROBE_WINDOW_NS;
 	if (now < sample_from) {
 		probe_wake_at(sample_from);
@@ -414,6 +425,10 @@ static void probe_spinner(struct mp_p *pp, struct mon_p *mv, int tid, bool unsaf
 	mv->probe_cpu0_at_ns = mv->probe_cpu_at_ns;
 	mv->probe_cpu_ns = cpu;
 	mv->probe_cpu_at_ns = now;
+	if (!mv->probe_cpu_base_at_ns) {
+		mv->probe_cpu_base_ns = cpu;
+		mv->probe_cpu_base_at_ns = now;
+	}
 	probe_wake_at(now + PROBE_GAP_NS);   /* the next sample, or the probe after this one */
 	if (now < mv->probe_at_ns) {
 		/* The sample before the first probe: a thread that computed
@@ -428,13 +443,17 @@ static void probe_spinner(struct mp_p *pp, struct mon_p *mv, int tid, bool unsaf
 	}
 	if (wall < need || wall > 2 * need || ran < 0 || (uint64_t)ran * 3 < wall * 2)
 		return;
-	if (send_signal(tid, unsafe, &mv->probe_awake, PROBE_GAP_NS / 2, now, &mv->probed_ns,
+	uint64_t since_call = now - mv->probe_cpu_base_at_ns;
+	int64_t ran_since_call = cpu - mv->probe_cpu_base_ns;
+	if (ran_since_call < 0 || (uint64_t)ran_since_call * 3 < since_call * 2)
+		return;
+	if (send_signal(tid, unsafe, &mv->probe_awake, PROBE_AWAKE_NS, now, &mv->probed_ns,
 	                PROBE_GAP_NS / 2, mp_sched.preempt_cookie ^ MP_PROBE_COOKIE_BIT,
 	                &mp_sched.probe_signals) != SIG_SENT)
 		return;
 	mv->probe_at_ns = now + mv->probe_gap_ns;
 	probe_wake_at(mv->probe_at_ns);
-	/* A verdict takes three samples: 100 us apart, then backing off. */
+	/* A verdict takes three samples: 50 us apart, then backing off. */
 	if (++mv->probes_sent >= 3 && mv->probe_gap_ns < mp_sched.opt.slice_ns)
 		mv->probe_gap_ns *= 2;
 }
@@ -593,8 +612,8 @@ static int settle_retakes(struct mp_claim *claims, int n)
  * the pass is settled with one membarrier (claim.c).
  */
 /* The last pass, while Ms waited, saw a P in a call (or asked to stop),
- * or one whose holder came back from a call less than PROBE_AFTER_NS ago
- * (it may soon enter the next): the short tick is for those (two passes
+ * or one whose holder came back from a call less than SHORT_TICK_AFTER_NS
+ * ago (it may soon enter the next): the short tick is for those (two passes
  * 20 us apart retake a P from a call that blocks).  A holder that has run
  * user code for longer needs nothing before its probes (which wake the
  * monitor for themselves), its block check (from 500 us on) or its
@@ -606,6 +625,7 @@ static int settle_retakes(struct mp_claim *claims, int n)
  * code, short runs included, cost bench/pool 7 %: its 100 us bursts end
  * in calls whose retake then waited for the longer tick. */
 static bool pass_wants_short_tick;
+#define SHORT_TICK_AFTER_NS 200000ull
 #define HOLDERS_TICK_NS 100000ull
 
 static int retake_pass(uint64_t now)
@@ -639,7 +659,7 @@ static int retake_pass(uint64_t now)
 				(void)computing_in_call(mv, pp, now);   /* the first sample */
 		}
 		if (state == P_SYSCALL || (w & PW_STOP) ||
-		    (state == P_RUNNING && now - mv->call_since_ns < PROBE_AFTER_NS))
+		    (state == P_RUNNING && now - mv->call_since_ns < SHORT_TICK_AFTER_NS))
 			pass_wants_short_tick = true;
 		switch (state) {
 		case P_SYSCALL:

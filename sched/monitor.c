@@ -230,8 +230,7 @@ struct mon_p {
 	uint64_t call_cw;        /* ... its call word (membarrier protocol) ... */
 	uint64_t call_since_ns;  /* ... first seen at */
 	struct cpu_sample cs;    /* holder's CPU clock since that call */
-	struct awake_gate awake; /* its sleeps since then, for the slice's signal */
-	struct awake_gate probe_awake;   /* ... for the probes of this schedule */
+	struct awake_gate awake; /* its sleeps since then (the slice's signal, the probes) */
 	int64_t call_cpu_ns;     /* holder's CPU clock in that call at the last pass (-1: none) */
 	uint64_t call_cpu_at_ns;
 	uint64_t signaled_ns;
@@ -377,8 +376,13 @@ static void probe_schedule_start(struct mp_p *pp, struct mon_p *mv, int tid)
 	mv->probe_cpu_at_ns = 0;
 	mv->probe_cpu0_at_ns = 0;
 	mv->probe_cpu_base_at_ns = 0;
-	mv->probe_awake.since_ns = 0;
 	mv->probes_sent = 0;
+}
+
+/* ran ns of CPU in wall ns of time: at least two thirds (ran < 0: no). */
+static bool two_thirds(int64_t ran, uint64_t wall)
+{
+	return ran >= 0 && (uint64_t)ran * 3 >= wall * 2;
 }
 
 static void probe_spinner(struct mp_p *pp, struct mon_p *mv, int tid, bool unsafe, uint64_t now)
@@ -401,9 +405,9 @@ static void probe_spinner(struct mp_p *pp, struct mon_p *mv, int tid, bool unsaf
 	 * thread's passes read 70-74 % here, window after window, and was
 	 * never probed.  The first probe at 100 us, 50 us apart: at 200 and
 	 * 100 us the spin-then-block hand-over (1 M loads, ~600 us in
-	 * spin_handover) mostly ended by itself first, 0.97x taskset's round
-	 * trips; at 100 and 50, 1.4x.  (At 60 and 30 the 50 us of CPU a
-	 * verdict needs between samples took more probes: 1.0x.) */
+	 * spin_handover) mostly ended by itself before the verdict, below
+	 * taskset's round trips; at 60 and 30 the 50 us of CPU a verdict
+	 * needs between samples took more probes (docs/design.md). */
 	uint64_t sample_from = mv->probe_at_ns - PROBE_WINDOW_NS;
 	if (now < sample_from) {
 		probe_wake_at(sample_from);
@@ -434,20 +438,15 @@ static void probe_spinner(struct mp_p *pp, struct mon_p *mv, int tid, bool unsaf
 		/* The sample before the first probe: a thread that computed
 		 * since the last one has its sleeps counted now, so that the
 		 * probe (the awake gate) finds it awake for a gap since. */
-		int64_t step = mv->probe_cpu0_at_ns ? cpu - mv->probe_cpu0_ns : -1;
-		uint64_t step_wall = now - mv->probe_cpu0_at_ns;
-		if (now + PROBE_GAP_NS >= mv->probe_at_ns && step >= 0 &&
-		    (uint64_t)step * 3 >= step_wall * 2)
-			gate_arm(tid, &mv->probe_awake, now);
+		if (now + PROBE_GAP_NS >= mv->probe_at_ns && mv->probe_cpu0_at_ns &&
+		    two_thirds(cpu - mv->probe_cpu0_ns, now - mv->probe_cpu0_at_ns))
+			gate_arm(tid, &mv->awake, now);
 		return;
 	}
-	if (wall < need || wall > 2 * need || ran < 0 || (uint64_t)ran * 3 < wall * 2)
+	if (wall < need || wall > 2 * need || !two_thirds(ran, wall) ||
+	    !two_thirds(cpu - mv->probe_cpu_base_ns, now - mv->probe_cpu_base_at_ns))
 		return;
-	uint64_t since_call = now - mv->probe_cpu_base_at_ns;
-	int64_t ran_since_call = cpu - mv->probe_cpu_base_ns;
-	if (ran_since_call < 0 || (uint64_t)ran_since_call * 3 < since_call * 2)
-		return;
-	if (send_signal(tid, unsafe, &mv->probe_awake, PROBE_AWAKE_NS, now, &mv->probed_ns,
+	if (send_signal(tid, unsafe, &mv->awake, PROBE_AWAKE_NS, now, &mv->probed_ns,
 	                PROBE_GAP_NS / 2, mp_sched.preempt_cookie ^ MP_PROBE_COOKIE_BIT,
 	                &mp_sched.probe_signals) != SIG_SENT)
 		return;

@@ -68,23 +68,43 @@ static inline bool mp_bad_sem_timeout(clockid_t clk, const struct timespec *ts)
 	return !mp_clock_ok(clk) || !mp_nsec_ok(ts->tv_nsec);
 }
 
-/* A contended lock asks about its owner before it waits (contend.c). */
+/* A contended lock asks about its owner before it waits (contend.c).  A
+ * timed lock takes fewer turns in the queue first, so that an owner that
+ * keeps the lock for long delays its timeout less (MP_LOCK_TURNS_TIMED). */
 static inline bool mp_try_pthread_mutex_trylock(pthread_mutex_t *m, int *r)
 {
 	*r = mp_real_pthread_mutex_trylock()(m);
-	return *r != EBUSY || mp_contended_mutex(m, r);
+	return *r != EBUSY || mp_contended_mutex(m, r, MP_LOCK_TURNS);
+}
+
+static inline bool mp_try_pthread_mutex_trylock_timed(pthread_mutex_t *m, int *r)
+{
+	*r = mp_real_pthread_mutex_trylock()(m);
+	return *r != EBUSY || mp_contended_mutex(m, r, MP_LOCK_TURNS_TIMED);
 }
 
 static inline bool mp_try_pthread_rwlock_tryrdlock(pthread_rwlock_t *l, int *r)
 {
 	*r = mp_real_pthread_rwlock_tryrdlock()(l);
-	return *r != EBUSY || mp_contended_rwlock(l, false, r);
+	return *r != EBUSY || mp_contended_rwlock(l, false, r, MP_LOCK_TURNS);
+}
+
+static inline bool mp_try_pthread_rwlock_tryrdlock_timed(pthread_rwlock_t *l, int *r)
+{
+	*r = mp_real_pthread_rwlock_tryrdlock()(l);
+	return *r != EBUSY || mp_contended_rwlock(l, false, r, MP_LOCK_TURNS_TIMED);
 }
 
 static inline bool mp_try_pthread_rwlock_trywrlock(pthread_rwlock_t *l, int *r)
 {
 	*r = mp_real_pthread_rwlock_trywrlock()(l);
-	return *r != EBUSY || mp_contended_rwlock(l, true, r);
+	return *r != EBUSY || mp_contended_rwlock(l, true, r, MP_LOCK_TURNS);
+}
+
+static inline bool mp_try_pthread_rwlock_trywrlock_timed(pthread_rwlock_t *l, int *r)
+{
+	*r = mp_real_pthread_rwlock_trywrlock()(l);
+	return *r != EBUSY || mp_contended_rwlock(l, true, r, MP_LOCK_TURNS_TIMED);
 }
 
 static inline bool mp_try_sem_trywait(sem_t *s, int *r)

@@ -12,7 +12,8 @@
  *   running  spin a little keeping the P: the lock will be free soon;
  *   waiting  the owner is parked for a P: give it ours (directed hand-off,
  *            as KVM's directed yield gives a slice to a preempted vCPU),
- *            since its progress alone frees the lock;
+ *            since its progress alone frees the lock, and queue for a P
+ *            to try again (mp_lock_yield);
  *   other    in a call, or not an M: block as usual.
  * The answers are hints read without the lock (a tid in a P, a slot's
  * queued flag): a wrong one costs a little spinning or an ordinary
@@ -71,6 +72,43 @@ int prefer_take(struct mp_m *mp)
 	    mc_calls(atomic_load_explicit(mp->call, memory_order_relaxed)) != mp->prefer_stamp)
 		return 0;
 	return tid;
+}
+
+/*
+ * A lock we want is held by an M that is parked waiting for a P
+ * (owner_tid), or that ran on past our spin (0: the kernel took it off
+ * its CPU): give our P away and queue for one again, instead of sleeping
+ * in the lock.  A waiter asleep in the lock's futex is woken by glibc's
+ * unlock at a moment nobody chose, takes the lock while it has no P, and
+ * parks holding it: the next thread to want the lock then finds the owner
+ * parked and sleeps in the futex too, and every later hand-over of the
+ * lock costs two context switches (a convoy that outlives the preemption
+ * that began it).  Queued for a P instead, the waiter tries the lock
+ * again when a P comes to it, and the lock, having no sleepers, is
+ * released without a wake.
+ *
+ * The caller holds a P outside any call.  A parked owner gets the P ahead
+ * of the queue: the empty blocking call hands it over (prefer_take), and
+ * its exit queues us at the tail, as any exit that lost its P.  Otherwise
+ * the head gets it (mp_yield).  False if the P was not given away (nobody
+ * waits, or not an M).
+ */
+bool mp_lock_yield(int owner_tid)
+{
+	struct mp_m *mp = &mp_self;
+	if (!mp->attached || !mp->p || mp->depth)
+		return false;
+	struct mp_p *pp = mp->p;
+	if (!owner_tid) {
+		if (!mp_yield())
+			return false;
+	} else {
+		mp_handoff_prefer(owner_tid);
+		mp_enter_blocking();
+		mp_exit_syscall();
+	}
+	count(&pp->lock_yields);
+	return true;
 }
 
 void mp_note_lock_spin(void)

@@ -83,3 +83,59 @@ Test(fifo, yielder_queues_behind_waiters, .init = sched_up_nomon_1p, .fini = sch
 {
 	handoff_order(BY_YIELD);
 }
+
+/*
+ * The one hand-off that breaks FIFO on purpose: a lock's waiter gives its
+ * P to the lock's owner, parked in the middle of the queue
+ * (mp_lock_yield), and queues at the tail itself.  The others keep
+ * their order.
+ */
+static int yield_target_tid;
+
+static void yield_to_target(struct agent *a)
+{
+	(void)a;
+	cr_assert(mp_lock_yield(yield_target_tid));
+}
+
+Test(fifo, yield_to_owner_overtakes_the_queue, .init = sched_up_nomon_1p, .fini = sched_down, .timeout = 60)
+{
+	static struct agent h, w[4];
+	enum { OWNER = 2 };   /* W3 */
+	agent_start(&h, 0);
+	agent_run(&h, A_ATTACH);
+	for (int i = 0; i < 4; i++) {
+		agent_start(&w[i], i + 1);
+		agent_post(&w[i], A_ATTACH);
+		agent_post(&w[i], A_NOTE_ORDER);
+		agent_post(&w[i], A_DETACH);
+		struct mp_stats s = stats();
+		cr_assert(WAIT_UNTIL((s = stats()).waiting == (uint32_t)i + 1, MP_TEST_WAIT_MS),
+		          "W%d did not park; %s", i + 1, stats_str(&s));
+	}
+	yield_target_tid = __atomic_load_n(&w[OWNER].m, __ATOMIC_ACQUIRE)->tid;
+	cr_assert_gt(yield_target_tid, 0);
+	h.call = yield_to_target;
+	agent_post(&h, A_CALL);
+	agent_post(&h, A_NOTE_ORDER);
+	agent_post(&h, A_DETACH);
+	for (int i = 0; i < 4; i++) {
+		struct mp_stats s = stats();
+		cr_assert(agent_wait(&w[i], 3, MP_TEST_WAIT_MS), "W%d never got the P; %s", i + 1, stats_str(&s));
+	}
+	cr_assert(agent_wait(&h, h.posted, MP_TEST_WAIT_MS), "H never got the P back");
+	static const int expect[4] = { 2, 3, 1, 4 };   /* W3 first, then FIFO */
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(atomic_load(&w[i].order), expect[i], "W%d got the P in place %d, not %d",
+		             i + 1, atomic_load(&w[i].order), expect[i]);
+	cr_assert_eq(atomic_load(&h.order), 5, "H, queued at the tail, got the P in place %d",
+	             atomic_load(&h.order));
+	struct mp_stats s = stats();
+	cr_assert_eq(s.lock_yields, 1, "%s", stats_str(&s));
+	cr_assert_eq(s.owner_handoffs, 1, "%s", stats_str(&s));
+	for (int i = 0; i < 4; i++)
+		agent_finish(&w[i]);
+	agent_finish(&h);
+	assert_no_worker_failures();
+	assert_all_ps_idle(1);
+}

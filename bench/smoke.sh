@@ -2,9 +2,9 @@
 # bench-smoke: every program bench/compare runs, once with tiny parameters,
 # plain and under the launcher at -p 1.  Checks only that each exits 0 and
 # prints its result line, so that the programs cannot rot; it times nothing.
-#   smoke.sh LAUNCHER CONVOY SPIN_HANDOVER POOL MCLOAD WAKE_COST
+#   smoke.sh LAUNCHER CONVOY SPIN_HANDOVER POOL MCLOAD WAKE_COST SIGNAL_RACE
 set -u
-launcher=$1 convoy=$2 spin=$3 pool=$4 mcload=$5 wake_cost=$6
+launcher=$1 convoy=$2 spin=$3 pool=$4 mcload=$5 wake_cost=$6 signal_race=$7
 # A sanitized library need not come first in the link map (as itrun does).
 export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
 failures=0
@@ -35,6 +35,7 @@ for how in plain p1; do
 	check "spin_handover $how" spin_handover $run "$spin" --seconds 0.1
 	check "spin_handover block $how" spin_handover $run "$spin" --seconds 0.1 --spin-then-block 1000
 	check "pool $how" pool $run "$pool" --threads 8 --seconds 0.1
+	check "signal_race $how" signal_race $run "$signal_race" --polls 20
 done
 
 # wake_cost measures the machine, not maxprocs: run plain only, and it must

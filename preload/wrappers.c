@@ -144,7 +144,14 @@ MP_LOOK_WHEN(epoll_pwait, mp_anyone_waits)
 			return real args;                                   \
 		if (__builtin_expect(mp_look_when_##look(), 0)) {          \
 			ret r;                                              \
-			switch (mp_look_##look(&r, MP_ARGS args)) {         \
+			/* In a call while it looks: the look is a system    \
+			 * call our signal must not interrupt (a poll with   \
+			 * nothing ready fails with EINTR when a signal is   \
+			 * pending, even with a zero timeout). */            \
+			mp_enter_syscall();                                 \
+			enum mp_look seen = mp_look_##look(&r, MP_ARGS args); \
+			mp_exit_syscall();                                  \
+			switch (seen) {                                     \
 			case MP_LOOK_DONE:                                  \
 				return r;                                   \
 			case MP_LOOK_SLEEPS:                                \

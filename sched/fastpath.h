@@ -46,6 +46,42 @@ void mp_fast_exit_slow(void) __attribute__((no_caller_saved_registers, cold));
 #define MP_FAST_EXIT_SLOW(mp) mp_exit_slow(mp)
 #endif
 
+/*
+ * The monitor is about to signal this M, which enters a call: wait for the
+ * signal here (mp_signal_coming_wait, preempt.c).  The inline enter calls
+ * it as it calls the slow exit, every general register kept, so the
+ * wrapper's arguments stay where they arrived.
+ */
+void mp_signal_coming_wait(struct mp_mslot *ms) __attribute__((cold));
+#if defined(__x86_64__) && !MP_TSAN
+void mp_fast_signal_wait(void) __attribute__((no_caller_saved_registers, cold));
+#define MP_FAST_SIGNAL_WAIT(mp) __asm__ volatile("call mp_fast_signal_wait" ::: "memory", "cc")
+#else
+#define MP_FAST_SIGNAL_WAIT(mp) mp_signal_coming_wait(mslot_of_call((mp)->call))
+#endif
+
+/* After the enter's store of the call word (and, under CAS, its CAS): the
+ * monitor sets signal_coming, then (membarrier, or a full fence) reads the
+ * call word, so either it sees us in the call and sends nothing, or this
+ * load sees its flag. */
+static inline __attribute__((always_inline)) bool mp_signal_is_coming(const struct mp_m *mp)
+{
+	return __builtin_expect(atomic_load_explicit(&mslot_of_call(mp->call)->signal_coming,
+	                                             memory_order_relaxed) != 0, 0);
+}
+
+/* Debug builds: the call word of the call whose enter has looked (or
+ * waited) past the announcement; our signal may not land in it (invariant
+ * 10, checked in mp_signal_landed).  Between the call word's store and
+ * the look it may: the look then finds the flag cleared. */
+#ifdef MP_DEBUG
+extern __thread uint64_t mp_signal_checked_call __attribute__((tls_model("initial-exec")));
+#define mp_signal_checked(mp) \
+	(mp_signal_checked_call = atomic_load_explicit((mp)->call, memory_order_relaxed))
+#else
+#define mp_signal_checked(mp) ((void)0)
+#endif
+
 #ifdef MP_DEBUG
 #define mp_fast_check_m(mp, fn) mp_check_m(mp, fn)
 #else
@@ -112,6 +148,9 @@ static inline __attribute__((always_inline)) bool mp_fast_enter_if(uint64_t mc_e
 	mp_fast_check_m(mp, "enter");
 	mc_add(mp->call, mc_enter);
 	sfence();   /* in the call before m.p is 0: see mp_preempt_signal */
+	if (mp_signal_is_coming(mp))
+		MP_FAST_SIGNAL_WAIT(mp);
+	mp_signal_checked(mp);
 	mp->p = NULL;   /* m.oldp is pp already: it is the P held, or left */
 	return true;
 }
@@ -175,6 +214,9 @@ static inline __attribute__((always_inline)) void mp_enter_general(uint64_t flag
 	mc_add(mp->call, mc_enter);
 	if (mp_asym) {
 		sfence();
+		if (mp_signal_is_coming(mp))
+			mp_signal_coming_wait(mslot_of_call(mp->call));
+		mp_signal_checked(mp);
 		mp->oldp = pp;
 		mp->p = NULL;
 		return;
@@ -187,9 +229,12 @@ static inline __attribute__((always_inline)) void mp_enter_general(uint64_t flag
 		mp->pword = nw;
 		mp->oldp = pp;
 		mp->p = NULL;
-		return;
+	} else {
+		mp_enter_slow(mp, flags);
 	}
-	mp_enter_slow(mp, flags);
+	if (mp_signal_is_coming(mp))
+		mp_signal_coming_wait(mslot_of_call(mp->call));
+	mp_signal_checked(mp);
 }
 
 static inline __attribute__((always_inline)) void mp_enter_syscall_fast(void)

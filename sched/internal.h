@@ -146,6 +146,10 @@ struct mp_mslot {
 	/* First: its own line (the slot is a line), written on every call. */
 	_Atomic uint64_t call;
 	_Atomic uint32_t park;   /* futex: 0 = waiting, 1 = woken (nextp set or shutdown) */
+	/* 1 from just before the monitor signals us until our handler runs:
+	 * a call's enter waits for the signal rather than take it in the
+	 * call (mp_signal_coming_wait) */
+	_Atomic uint32_t signal_coming;
 	int32_t nextp;           /* P handed while parked (-1: none); under sched.lock */
 	int32_t qnext;           /* next slot in the wait queue (-1: last); under lock */
 	int32_t free_next;       /* next free slot (-1: last); under lock */
@@ -176,6 +180,13 @@ extern MP_HIDDEN struct mp_table *mp_tab;
 #define mp_allp (mp_tab->p)
 
 static inline struct mp_mslot *mslot(int32_t i) { return &mp_tab->m[i]; }
+
+/* The slot of an attached M, from its call word (the slot's first field). */
+_Static_assert(__builtin_offsetof(struct mp_mslot, call) == 0, "the call word begins the slot");
+static inline struct mp_mslot *mslot_of_call(_Atomic uint64_t *call)
+{
+	return (struct mp_mslot *)(void *)call;
+}
 
 static inline int mp_sched_futex_wait(_Atomic uint32_t *w, uint32_t expect)
 {
@@ -230,6 +241,7 @@ struct mp_revoked {
 	uint64_t nvcsw;          /* its sleeps counted at awake_since_ns ... */
 	uint64_t awake_since_ns; /* ... (0: not read; the monitor's awake gate) */
 	bool sig_unsafe;         /* its stack may not take the signal frame */
+	int32_t mslot;           /* its M slot */
 };
 
 struct mp_sched {

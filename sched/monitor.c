@@ -22,6 +22,7 @@
 #include <time.h>
 
 #include "sched/internal.h"
+#include "shim/membarrier.h"
 #include "shim/proctask.h"
 #include "shim/raw_syscall.h"
 
@@ -91,9 +92,31 @@ static void gate_arm(int tid, struct awake_gate *g, uint64_t now)
 	g->since_ns = now;
 }
 
-static enum sig_result send_signal(int tid, bool unsafe, struct awake_gate *g, uint64_t awake_ns,
-                                   uint64_t now, uint64_t *last, uint64_t gap_ns, uintptr_t cookie,
-                                   _Atomic uint64_t *counter)
+/*
+ * The handshake with a thread that enters a call as we signal it: announce
+ * the signal in its M slot, make that store and the thread's own store of
+ * its call word meet (a membarrier under that protocol, whose enter has no
+ * barrier of its own; a full fence against the CAS protocol's locked
+ * instruction), then look at the call word.  In a call (or the slot now
+ * someone else's): send nothing.  Otherwise the thread either is still in
+ * user code when the signal lands, or sees the announcement at its next
+ * enter and waits there for the signal (mp_signal_coming_wait): a signal
+ * never lands in an intercepted call.  Its handler clears the flag.
+ */
+static bool announce_signal(struct mp_mslot *ms, int tid)
+{
+	atomic_store_explicit(&ms->signal_coming, 1, memory_order_relaxed);
+	if (!mp_asym || mp_membarrier() != 0)
+		atomic_thread_fence(memory_order_seq_cst);
+	if (ms->tid == tid && !mc_incall(atomic_load(&ms->call)))
+		return true;
+	atomic_store_explicit(&ms->signal_coming, 0, memory_order_relaxed);
+	return false;
+}
+
+static enum sig_result send_signal(int tid, int32_t slot, bool unsafe, struct awake_gate *g,
+                                   uint64_t awake_ns, uint64_t now, uint64_t *last, uint64_t gap_ns,
+                                   uintptr_t cookie, _Atomic uint64_t *counter)
 {
 	/* relaxed: a value read a pass late only delays one signal */
 	int sig = atomic_load_explicit(&mp_sched.preempt_signo, memory_order_relaxed);
@@ -119,6 +142,11 @@ static enum sig_result send_signal(int tid, bool unsafe, struct awake_gate *g, u
 	 * (above), so the kernel seldom has to wait for it to leave its CPU. */
 	if (mp_proctask_running(tid) != 1)
 		return SIG_NOT_NOW;
+	if (slot < 0 || slot >= MP_MAX_MS)
+		return SIG_IMPOSSIBLE;
+	struct mp_mslot *ms = mslot(slot);
+	if (!announce_signal(ms, tid))
+		return SIG_NOT_NOW;
 	siginfo_t si;
 	memset(&si, 0, sizeof si);
 	si.si_signo = sig;
@@ -126,16 +154,18 @@ static enum sig_result send_signal(int tid, bool unsafe, struct awake_gate *g, u
 	si.si_pid = mp_sched.pid;   /* si_uid stays 0: the handler checks the cookie */
 	si.si_value.sival_ptr = (void *)cookie;
 	*last = now;
-	if (mp_raw_syscall6(SYS_rt_tgsigqueueinfo, mp_sched.pid, tid, sig, (long)&si, 0, 0) != 0)
+	if (mp_raw_syscall6(SYS_rt_tgsigqueueinfo, mp_sched.pid, tid, sig, (long)&si, 0, 0) != 0) {
+		atomic_store_explicit(&ms->signal_coming, 0, memory_order_relaxed);
 		return SIG_IMPOSSIBLE;
+	}
 	atomic_fetch_add(counter, 1);
 	return SIG_SENT;
 }
 
-static enum sig_result signal_thread(int tid, bool unsafe, struct awake_gate *g, uint64_t now,
-                                     uint64_t *last)
+static enum sig_result signal_thread(int tid, int32_t slot, bool unsafe, struct awake_gate *g,
+                                     uint64_t now, uint64_t *last)
 {
-	return send_signal(tid, unsafe, g, SIGNAL_AWAKE_NS, now, last, RESIGNAL_NS,
+	return send_signal(tid, slot, unsafe, g, SIGNAL_AWAKE_NS, now, last, RESIGNAL_NS,
 	                   mp_sched.preempt_cookie, &mp_sched.preempt_signals);
 }
 
@@ -446,7 +476,8 @@ static void probe_spinner(struct mp_p *pp, struct mon_p *mv, int tid, bool unsaf
 	if (wall < need || wall > 2 * need || !two_thirds(ran, wall) ||
 	    !two_thirds(cpu - mv->probe_cpu_base_ns, now - mv->probe_cpu_base_at_ns))
 		return;
-	if (send_signal(tid, unsafe, &mv->awake, PROBE_AWAKE_NS, now, &mv->probed_ns,
+	if (send_signal(tid, atomic_load_explicit(&pp->mslot, memory_order_relaxed), unsafe, &mv->awake,
+	                PROBE_AWAKE_NS, now, &mv->probed_ns,
 	                PROBE_GAP_NS / 2, mp_sched.preempt_cookie ^ MP_PROBE_COOKIE_BIT,
 	                &mp_sched.probe_signals) != SIG_SENT)
 		return;
@@ -512,7 +543,8 @@ static int check_running_p(struct mp_p *pp, struct mon_p *mv, uint64_t w, uint64
 		uint64_t need = slice / 2 < SIGNAL_RUN_MAX_NS ? slice / 2 : SIGNAL_RUN_MAX_NS;
 		enum sig_result r = SIG_NOT_NOW;
 		if (running_for(&mv->cs) >= need)
-			r = signal_thread(tid, unsafe, &mv->awake, now, &mv->signaled_ns);
+			r = signal_thread(tid, atomic_load_explicit(&pp->mslot, memory_order_relaxed),
+			                  unsafe, &mv->awake, now, &mv->signaled_ns);
 		if (r == SIG_SENT)
 			return 1;
 		/* The signal cannot reach it (none configured, a small stack,
@@ -557,7 +589,8 @@ static void watch_revoked(uint64_t now)
 			sample_cpu(&cs, cpu, now);
 			uint64_t ran_for = running_for(&cs);
 			if (ran_for >= mp_sched.opt.slice_ns)
-				signal_thread(seen[k].tid, seen[k].sig_unsafe, &g, now, &seen[k].signaled_at_ns);
+				signal_thread(seen[k].tid, seen[k].mslot, seen[k].sig_unsafe, &g, now,
+				              &seen[k].signaled_at_ns);
 			else if (ran_for + SIGNAL_AWAKE_NS >= mp_sched.opt.slice_ns)
 				gate_arm(seen[k].tid, &g, now);
 		}

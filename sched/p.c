@@ -259,6 +259,7 @@ int32_t mslot_alloc_locked(int tid)
 	atomic_store_explicit(&ms->call, 0, relaxed);
 	atomic_store_explicit(&ms->park, 0, relaxed);
 	atomic_store_explicit(&ms->revoked, 0, relaxed);
+	atomic_store_explicit(&ms->signal_coming, 0, relaxed);
 	return i;
 }
 

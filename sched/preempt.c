@@ -10,6 +10,7 @@
 
 #include "sched/fastpath.h"
 #include "sched/internal.h"
+#include "sched/relax.h"
 #include "shim/raw_syscall.h"
 #include "shim/vdso.h"
 
@@ -120,6 +121,7 @@ bool mp_revoke(struct mp_p *pp, uint64_t w, int64_t cpu_ns)
 		.win_cpu_ns = cpu_ns > 0 ? cpu_ns : -1,
 		.win_at_ns = mp_now_ns(),
 		.sig_unsafe = atomic_load_explicit(&pp->sig_unsafe, relaxed),
+		.mslot = mslot_i,
 	};
 	atomic_fetch_add(&mp_sched.nrevoked, 1);
 	count(&pp->revokes);
@@ -131,6 +133,63 @@ bool mp_revoke(struct mp_p *pp, uint64_t w, int64_t cpu_ns)
 void mp_set_preempt_signal(int signo)
 {
 	atomic_store(&mp_sched.preempt_signo, signo);
+}
+
+/*
+ * Our signal is on its way and this M is entering a call (the monitor's
+ * handshake: send_signal in monitor.c).  Let it land here, in our code,
+ * rather than in the call: a sleep in poll, nanosleep or epoll_wait fails
+ * with EINTR when a handler runs, whatever SA_RESTART says.  A signal sent
+ * to a thread that runs arrives at once; spin, then yield the CPU now and
+ * then (the monitor may share ours and not have sent it yet).  A signal the
+ * thread blocked meanwhile stays pending: after ~1000 yields the call goes
+ * ahead (a late EINTR, never a hang).
+ */
+#define SIGNAL_WAIT_SPINS 64
+#define SIGNAL_WAIT_YIELDS 1000
+
+/* Debug builds: this M gave up waiting for the signal (a signal it
+ * blocked): only then may the signal land in a call past its enter's
+ * look (invariant 10). */
+#ifdef MP_DEBUG
+__thread uint64_t mp_signal_checked_call __attribute__((tls_model("initial-exec"))) = ~0ull;
+static __thread bool signal_wait_gave_up __attribute__((tls_model("initial-exec")));
+#define set_gave_up(v) (signal_wait_gave_up = (v))
+#else
+#define set_gave_up(v) ((void)0)
+#endif
+
+void mp_signal_coming_wait(struct mp_mslot *ms)
+{
+	for (unsigned i = 1; atomic_load_explicit(&ms->signal_coming, memory_order_acquire); i++) {
+		if (i % SIGNAL_WAIT_SPINS) {
+			mp_cpu_relax();
+			continue;
+		}
+		if (i / SIGNAL_WAIT_SPINS > SIGNAL_WAIT_YIELDS) {
+			set_gave_up(true);
+			return;
+		}
+		mp_raw_syscall(SYS_sched_yield, 0, 0, 0);
+	}
+}
+
+/* Our handler runs: the signal has landed.  Async-signal-safe. */
+void mp_signal_landed(void)
+{
+	_Atomic uint64_t *call = mp_self.call;
+	if (!call)
+		return;
+	struct mp_mslot *ms = mslot_of_call(call);
+#ifdef MP_DEBUG
+	uint64_t c = atomic_load_explicit(call, memory_order_relaxed);
+	MP_CHECK(!mc_incall(c) || c != mp_signal_checked_call || signal_wait_gave_up ||
+	         !atomic_load(&ms->signal_coming),
+	         "mp_signal_landed", "our signal landed in an intercepted call (call word, slot)",
+	         (long)c, (long)(ms - mp_tab->m));
+	signal_wait_gave_up = false;
+#endif
+	atomic_store_explicit(&ms->signal_coming, 0, memory_order_release);
 }
 
 bool mp_preempt_siginfo_is_ours(const siginfo_t *si)

@@ -216,6 +216,7 @@ void mp_set_preempt_signal(int signo);
 /* True if si describes a preemption signal the monitor sent (it carries
  * our cookie), false for any signal the program or the kernel sent;
  * _is_probe: one the spin probe sent. */
+void mp_signal_landed(void);   /* first in our handler: the signal the monitor announced is here */
 bool mp_preempt_siginfo_is_ours(const siginfo_t *si);
 bool mp_preempt_siginfo_is_probe(const siginfo_t *si);
 /* Whether this thread may be sent the preemption signal (its stack has

@@ -354,6 +354,8 @@ void mp_signals_on_preempted(mp_preempted_fn fn)
 static void on_owned_signal(int sig, siginfo_t *si, void *uc)
 {
 	int saved = errno;   /* we may run between a call and its errno check */
+	if (mp_preempt_siginfo_is_ours(si))
+		mp_signal_landed();
 	if (mp_preempt_siginfo_is_probe(si)) {
 		/* The verdict may yield, and parks only where a preemption may. */
 		if (room_to_park() > 0) {

@@ -105,9 +105,12 @@ static void gate_arm(int tid, struct awake_gate *g, uint64_t now)
  */
 static bool announce_signal(struct mp_mslot *ms, int tid)
 {
-	atomic_store_explicit(&ms->signal_coming, 1, memory_order_relaxed);
-	if (!mp_asym || mp_membarrier() != 0)
-		atomic_thread_fence(memory_order_seq_cst);
+	/* The exchange is a full barrier (a locked instruction), which is what
+	 * the CAS protocol's enter pairs with; the membarrier covers the other
+	 * protocol's (and if refused, the fence is all we have). */
+	atomic_exchange(&ms->signal_coming, 1);
+	if (mp_asym)
+		(void)mp_membarrier();
 	if (ms->tid == tid && !mc_incall(atomic_load(&ms->call)))
 		return true;
 	atomic_store_explicit(&ms->signal_coming, 0, memory_order_relaxed);

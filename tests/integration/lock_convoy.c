@@ -2,10 +2,12 @@
  * writers) for a short critical section between private work, and one
  * thread now and then computes for ~15 ms inside the mutex (longer than a
  * slice: it is preempted while holding it, and the others must get it
- * back to it).  The counts are exact, whatever the cap: every increment
- * was made under its lock.  Under -p 1 the preempted owner waits for the
- * one P while the others want its lock: they give it their P and queue
- * again rather than sleep in the mutex (lockyields > 0, sched/owner.c). */
+ * back to it), as does every thread once, so that some owner is preempted
+ * while others still want the lock whatever order they run in.  The
+ * counts are exact, whatever the cap: every increment was made under its
+ * lock.  Under -p 1 the preempted owner waits for the one P while the
+ * others want its lock: they give it their P and queue again rather than
+ * sleep in the mutex (lockyields > 0, sched/owner.c). */
 #include <dlfcn.h>
 #include "itest.h"
 #include "sched/sched.h"
@@ -24,7 +26,7 @@ static void *worker(void *arg)
 	for (int i = 0; i < ROUNDS; i++) {
 		it_pt(pthread_mutex_lock(&m));
 		long c = counted;
-		if (id == 0 && i % 1000 == 500)
+		if ((id == 0 && i % 1000 == 500) || i == 700)
 			it_burn_cpu(0.015);   /* the owner preempted with the lock held */
 		else
 			it_spin(50);

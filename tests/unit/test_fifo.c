@@ -1,6 +1,9 @@
 /* test_fifo.c - parked Ms receive Ps in the order they queued (FIFO), whichever way the holder lets go. */
 #include "harness.h"
 
+#include <sys/syscall.h>
+#include <unistd.h>
+
 #define NWAITERS 6
 
 enum release_by { BY_DETACH, BY_ENTER_BLOCKING, BY_YIELD };
@@ -90,12 +93,18 @@ Test(fifo, yielder_queues_behind_waiters, .init = sched_up_nomon_1p, .fini = sch
  * (mp_lock_yield), and queues at the tail itself.  The others keep
  * their order.
  */
-static int yield_target_tid;
+static atomic_int yield_target_tid, waiter_tid[4];
+
+static void note_tid(struct agent *a)
+{
+	atomic_store(&waiter_tid[a->id - 1], (int)syscall(SYS_gettid));
+}
 
 static void yield_to_target(struct agent *a)
 {
 	(void)a;
-	cr_assert(mp_lock_yield(yield_target_tid));
+	if (!mp_lock_yield(atomic_load(&yield_target_tid)))
+		worker_fail("mp_lock_yield gave nothing away with 4 Ms waiting");
 }
 
 Test(fifo, yield_to_owner_overtakes_the_queue, .init = sched_up_nomon_1p, .fini = sched_down, .timeout = 60)
@@ -106,6 +115,8 @@ Test(fifo, yield_to_owner_overtakes_the_queue, .init = sched_up_nomon_1p, .fini 
 	agent_run(&h, A_ATTACH);
 	for (int i = 0; i < 4; i++) {
 		agent_start(&w[i], i + 1);
+		w[i].call = note_tid;
+		agent_run(&w[i], A_CALL);
 		agent_post(&w[i], A_ATTACH);
 		agent_post(&w[i], A_NOTE_ORDER);
 		agent_post(&w[i], A_DETACH);
@@ -113,15 +124,15 @@ Test(fifo, yield_to_owner_overtakes_the_queue, .init = sched_up_nomon_1p, .fini 
 		cr_assert(WAIT_UNTIL((s = stats()).waiting == (uint32_t)i + 1, MP_TEST_WAIT_MS),
 		          "W%d did not park; %s", i + 1, stats_str(&s));
 	}
-	yield_target_tid = __atomic_load_n(&w[OWNER].m, __ATOMIC_ACQUIRE)->tid;
-	cr_assert_gt(yield_target_tid, 0);
+	atomic_store(&yield_target_tid, atomic_load(&waiter_tid[OWNER]));
+	cr_assert_gt(atomic_load(&yield_target_tid), 0);
 	h.call = yield_to_target;
 	agent_post(&h, A_CALL);
 	agent_post(&h, A_NOTE_ORDER);
 	agent_post(&h, A_DETACH);
 	for (int i = 0; i < 4; i++) {
 		struct mp_stats s = stats();
-		cr_assert(agent_wait(&w[i], 3, MP_TEST_WAIT_MS), "W%d never got the P; %s", i + 1, stats_str(&s));
+		cr_assert(agent_wait(&w[i], 4, MP_TEST_WAIT_MS), "W%d never got the P; %s", i + 1, stats_str(&s));
 	}
 	cr_assert(agent_wait(&h, h.posted, MP_TEST_WAIT_MS), "H never got the P back");
 	static const int expect[4] = { 2, 3, 1, 4 };   /* W3 first, then FIFO */

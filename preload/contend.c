@@ -15,9 +15,9 @@
  *   anything else                 wait as before (the P goes to the queue).
  *
  * Queued again, a waiter tries the lock when a P comes back to it, for at
- * most max_turns turns (contend.h), then waits in the lock, that wait's hand-off
- * going to a parked owner (mp_lock_yield says why it queues rather than
- * sleeps in the lock).
+ * most max_turns turns (contend.h), then waits in the lock, that wait's
+ * hand-off going to a parked owner (mp_lock_yield says why it queues
+ * rather than sleeps in the lock).
  *
  * glibc records the owner's tid in every mutex (__data.__owner) and the
  * writer's in a rwlock (__data.__cur_writer); read racily, they are hints.

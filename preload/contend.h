@@ -1,8 +1,9 @@
 /*
  * contend.h - what a contended lock does before it waits (contend.c):
  * spin while its owner runs on a P, and give our P away and queue again
- * when the owner is parked or outlasts the spin.  Each returns true if the lock was taken
- * meanwhile (*r: the trylock's result), false if the caller must wait.
+ * when the owner is parked or outlasts the spin.  Each returns true if
+ * the lock was taken meanwhile (*r: the trylock's result), false if the
+ * caller must wait.
  */
 #ifndef MAXPROCS_PRELOAD_CONTEND_H
 #define MAXPROCS_PRELOAD_CONTEND_H

@@ -69,43 +69,32 @@ static inline bool mp_bad_sem_timeout(clockid_t clk, const struct timespec *ts)
 }
 
 /* A contended lock asks about its owner before it waits (contend.c).  A
- * timed lock takes fewer turns in the queue first, so that an owner that
- * keeps the lock for long delays its timeout less (MP_LOCK_TURNS_TIMED). */
-static inline bool mp_try_pthread_mutex_trylock(pthread_mutex_t *m, int *r)
+ * timed lock (the _timed try of the timed and clock rows) takes fewer
+ * turns in the queue first, so that an owner that keeps the lock for long
+ * delays its timeout less (MP_LOCK_TURNS_TIMED). */
+static inline bool mp_contended_rdlock(pthread_rwlock_t *l, int *r, int turns)
 {
-	*r = mp_real_pthread_mutex_trylock()(m);
-	return *r != EBUSY || mp_contended_mutex(m, r, MP_LOCK_TURNS);
+	return mp_contended_rwlock(l, false, r, turns);
 }
 
-static inline bool mp_try_pthread_mutex_trylock_timed(pthread_mutex_t *m, int *r)
+static inline bool mp_contended_wrlock(pthread_rwlock_t *l, int *r, int turns)
 {
-	*r = mp_real_pthread_mutex_trylock()(m);
-	return *r != EBUSY || mp_contended_mutex(m, r, MP_LOCK_TURNS_TIMED);
+	return mp_contended_rwlock(l, true, r, turns);
 }
 
-static inline bool mp_try_pthread_rwlock_tryrdlock(pthread_rwlock_t *l, int *r)
-{
-	*r = mp_real_pthread_rwlock_tryrdlock()(l);
-	return *r != EBUSY || mp_contended_rwlock(l, false, r, MP_LOCK_TURNS);
-}
+#define MP_TRY_LOCK(name, real, type, contended, turns)                     \
+	static inline bool mp_try_##name(type *l, int *r)                   \
+	{                                                                   \
+		*r = mp_real_##real()(l);                                   \
+		return *r != EBUSY || contended(l, r, turns);               \
+	}
+#define MP_TRY_LOCKS(real, type, contended)                                 \
+	MP_TRY_LOCK(real, real, type, contended, MP_LOCK_TURNS)             \
+	MP_TRY_LOCK(real##_timed, real, type, contended, MP_LOCK_TURNS_TIMED)
 
-static inline bool mp_try_pthread_rwlock_tryrdlock_timed(pthread_rwlock_t *l, int *r)
-{
-	*r = mp_real_pthread_rwlock_tryrdlock()(l);
-	return *r != EBUSY || mp_contended_rwlock(l, false, r, MP_LOCK_TURNS_TIMED);
-}
-
-static inline bool mp_try_pthread_rwlock_trywrlock(pthread_rwlock_t *l, int *r)
-{
-	*r = mp_real_pthread_rwlock_trywrlock()(l);
-	return *r != EBUSY || mp_contended_rwlock(l, true, r, MP_LOCK_TURNS);
-}
-
-static inline bool mp_try_pthread_rwlock_trywrlock_timed(pthread_rwlock_t *l, int *r)
-{
-	*r = mp_real_pthread_rwlock_trywrlock()(l);
-	return *r != EBUSY || mp_contended_rwlock(l, true, r, MP_LOCK_TURNS_TIMED);
-}
+MP_TRY_LOCKS(pthread_mutex_trylock, pthread_mutex_t, mp_contended_mutex)
+MP_TRY_LOCKS(pthread_rwlock_tryrdlock, pthread_rwlock_t, mp_contended_rdlock)
+MP_TRY_LOCKS(pthread_rwlock_trywrlock, pthread_rwlock_t, mp_contended_wrlock)
 
 static inline bool mp_try_sem_trywait(sem_t *s, int *r)
 {

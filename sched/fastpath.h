@@ -214,23 +214,20 @@ static inline __attribute__((always_inline)) void mp_enter_general(uint64_t flag
 	mc_add(mp->call, mc_enter);
 	if (mp_asym) {
 		sfence();
-		if (mp_signal_is_coming(mp))
-			mp_signal_coming_wait(mslot_of_call(mp->call));
-		mp_signal_checked(mp);
-		mp->oldp = pp;
-		mp->p = NULL;
-		return;
-	}
-	uint64_t w = mp->pword;
-	uint64_t nw = pw_entered(w, flags);
-	/* Nothing is stored between the call word and the CAS: a locked
-	 * instruction waits for every earlier store to drain. */
-	if (__builtin_expect(atomic_compare_exchange_strong(&pp->word, &w, nw), 1)) {
-		mp->pword = nw;
 		mp->oldp = pp;
 		mp->p = NULL;
 	} else {
-		mp_enter_slow(mp, flags);
+		uint64_t w = mp->pword;
+		uint64_t nw = pw_entered(w, flags);
+		/* Nothing is stored between the call word and the CAS: a locked
+		 * instruction waits for every earlier store to drain. */
+		if (__builtin_expect(atomic_compare_exchange_strong(&pp->word, &w, nw), 1)) {
+			mp->pword = nw;
+			mp->oldp = pp;
+			mp->p = NULL;
+		} else {
+			mp_enter_slow(mp, flags);
+		}
 	}
 	if (mp_signal_is_coming(mp))
 		mp_signal_coming_wait(mslot_of_call(mp->call));

@@ -142,12 +142,11 @@ void mp_set_preempt_signal(int signo)
  * with EINTR when a handler runs, whatever SA_RESTART says.  A signal sent
  * to a thread that runs arrives at once; spin, then yield the CPU now and
  * then (the monitor may share ours and not have sent it yet).  A signal the
- * thread blocked meanwhile stays pending: after ~1000 yields the call goes
- * ahead (a late EINTR, never a hang).
+ * thread blocked meanwhile stays pending: after SIGNAL_WAIT_MAX_NS the call
+ * goes ahead (a late EINTR, never a hang).
  */
 #define SIGNAL_WAIT_SPINS 64
-#define SIGNAL_WAIT_YIELDS 1000
-
+#define SIGNAL_WAIT_MAX_NS 20000000ull
 /* Debug builds: this M gave up waiting for the signal (a signal it
  * blocked): only then may the signal land in a call past its enter's
  * look (invariant 10). */
@@ -161,12 +160,16 @@ static __thread bool signal_wait_gave_up __attribute__((tls_model("initial-exec"
 
 void mp_signal_coming_wait(struct mp_mslot *ms)
 {
+	uint64_t since = 0;
 	for (unsigned i = 1; atomic_load_explicit(&ms->signal_coming, memory_order_acquire); i++) {
 		if (i % SIGNAL_WAIT_SPINS) {
 			mp_cpu_relax();
 			continue;
 		}
-		if (i / SIGNAL_WAIT_SPINS > SIGNAL_WAIT_YIELDS) {
+		uint64_t now = mp_now_ns();
+		if (!since) {
+			since = now;
+		} else if (now - since > SIGNAL_WAIT_MAX_NS) {
 			set_gave_up(true);
 			return;
 		}

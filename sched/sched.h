@@ -179,7 +179,8 @@ enum mp_owner_state mp_owner_state(int tid);
 /* The blocking call this thread makes next hands its P to thread tid if
  * that thread is parked waiting for one, instead of the queue's head. */
 void mp_handoff_prefer(int tid);
-bool mp_lock_yield(int owner_tid); /* a lock's waiter queues again: P to a parked owner or the head (owner.c) */
+/* A lock's waiter queues again: its P to a parked owner, or to the head (owner.c). */
+bool mp_lock_yield(int owner_tid);
 /* Count a lock taken by spinning while its owner ran (counters.def). */
 void mp_note_lock_spin(void);
 

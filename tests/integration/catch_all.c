@@ -12,7 +12,6 @@
  *   timer_thread   a SIGEV_THREAD timer's function (glibc runs it with every signal blocked) sleeps and writes
  * In a library run with the mode on, a case that should trap checks the counter traps grew. */
 
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <arpa/inet.h>
 #include <malloc.h>
@@ -28,7 +27,7 @@
 #include <unistd.h>
 
 #include "itest.h"
-#include "sched/sched.h"
+#include "itstats.h"
 
 extern char **environ;
 
@@ -40,13 +39,8 @@ static bool mode_on(void)
 
 static uint64_t traps(void)
 {
-	void (*snapshot)(struct mp_stats *) =
-	        (void (*)(struct mp_stats *))dlsym(RTLD_DEFAULT, "mp_stats_snapshot");
 	struct mp_stats st;
-	if (!snapshot)
-		return 0;
-	snapshot(&st);
-	return st.traps;
+	return it_stats(&st) ? st.traps : 0;
 }
 
 static void expect_traps(uint64_t before, const char *what)

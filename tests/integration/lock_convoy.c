@@ -8,9 +8,8 @@
  * lock.  Under -p 1 the preempted owner waits for the one P while the
  * others want its lock: they give it their P and queue again rather than
  * sleep in the mutex (lockyields > 0, sched/owner.c). */
-#include <dlfcn.h>
 #include "itest.h"
-#include "sched/sched.h"
+#include "itstats.h"
 
 #define THREADS 32
 #define WRITERS 8
@@ -57,11 +56,8 @@ int main(void)
 	it_check(written == (long)WRITERS * ROUNDS, "rwlock: %ld increments, expected %ld", written,
 	         (long)WRITERS * ROUNDS);
 	printf("%ld increments under the mutex, %ld under the rwlock\n", counted, written);
-	void (*snapshot)(struct mp_stats *) =
-		(void (*)(struct mp_stats *))dlsym(RTLD_DEFAULT, "mp_stats_snapshot");
-	if (snapshot) {
-		struct mp_stats st;
-		snapshot(&st);
+	struct mp_stats st;
+	if (it_stats(&st)) {
 		fprintf(stderr, "lock_convoy: %llu lock spins, %llu lock yields, %llu owner hand-offs\n",
 		        (unsigned long long)st.lock_spins, (unsigned long long)st.lock_yields,
 		        (unsigned long long)st.owner_handoffs);

@@ -8,7 +8,6 @@
  * wait would sleep and hands the P over (lookhandoffs > 0).  With spinning
  * off (MP_LOOK_PARKED, look_first_parked) the server is parked instead, and
  * poll and epoll_wait, which look whenever an M waits, still hand over. */
-#include <dlfcn.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <sys/epoll.h>
@@ -16,7 +15,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "itest.h"
-#include "sched/sched.h"
+#include "itstats.h"
 
 #define ROUNDS 400
 
@@ -25,7 +24,6 @@ static const char *const how_names[H_COUNT] = { "read", "recv", "poll", "ppoll",
 
 static int req[2], resp[2];   /* client writes req[1]; server answers on resp[1] */
 static int devnull;
-static void (*snapshot)(struct mp_stats *);
 
 /* Wait for the answer on resp[0] the way `how` says, then read it. */
 static unsigned answer(enum how how, int ep)
@@ -83,9 +81,8 @@ static void talk(enum how how)
 			if (after > 0)
 				continue;   /* a few more: from queued to spinning */
 			struct mp_stats st;
-			if (snapshot)
-				snapshot(&st);
-			if (!snapshot ? k == 20 : st.waiting != 0)
+			bool counted = it_stats(&st);
+			if (!counted ? k == 20 : st.waiting != 0)
 				after = 10;
 		}
 		v = answer(how, ep);
@@ -99,7 +96,6 @@ static void talk(enum how how)
 int main(void)
 {
 	it_check_mode();
-	snapshot = (void (*)(struct mp_stats *))dlsym(RTLD_DEFAULT, "mp_stats_snapshot");
 	devnull = open("/dev/null", O_WRONLY);
 	it_check(devnull >= 0, "/dev/null");
 	for (int how = 0; how < H_COUNT; how++) {
@@ -120,9 +116,8 @@ int main(void)
 			close(a[0]), close(a[1]), close(b[0]), close(b[1]);
 		}
 	}
-	if (snapshot) {
-		struct mp_stats st;
-		snapshot(&st);
+	struct mp_stats st;
+	if (it_stats(&st)) {
 		fprintf(stderr, "look_first: %llu look hand-offs, %llu steals, %llu retakes\n",
 		        (unsigned long long)st.look_handoffs, (unsigned long long)st.sleeper_steals,
 		        (unsigned long long)st.retakes);

@@ -50,13 +50,14 @@ static void *bursty(void *arg)
  * the poll.  Before the handshake (sched/monitor.c, announce_signal) the
  * signal landed in the poll, or in its zero-timeout look, which fails with
  * EINTR when a signal is pending: 2-11 EINTR in 16000 polls
- * (bench/signal_race measures it; too rare for these 600 to show often). */
+ * (bench/signal_race measures it; too rare for these 400 to show often:
+ * tests/unit/test_signal_gate.c checks the enter's side of the handshake). */
 static int eintr_poll;
 
 static void *poll_bursty(void *arg)
 {
 	(void)arg;
-	for (int i = 0; i < 300; i++) {
+	for (int i = 0; i < 200; i++) {
 		it_spin(50000 * (1 + i % 3));
 		if (poll(NULL, 0, 1) == -1 && errno == EINTR)
 			__atomic_fetch_add(&eintr_poll, 1, __ATOMIC_RELAXED);

@@ -8,20 +8,9 @@
  *             atomic with no pause and no call: every round finishes, and
  *             under -p 1 the probe is what moved the P (spinyields > 0).
  * Without the library each only checks its own results. */
-#include <dlfcn.h>
 #include <stdatomic.h>
 #include "itest.h"
-#include "sched/sched.h"
-
-static bool stats(struct mp_stats *st)
-{
-	void (*snapshot)(struct mp_stats *) =
-	        (void (*)(struct mp_stats *))dlsym(RTLD_DEFAULT, "mp_stats_snapshot");
-	if (!snapshot)
-		return false;
-	snapshot(st);
-	return true;
-}
+#include "itstats.h"
 
 static volatile int stop;
 static uint64_t results[3];
@@ -78,7 +67,7 @@ static void case_compute(void)
 		it_join(t[i]);
 	it_check(results[0] && results[1] && results[2], "a compute thread did not run");
 	struct mp_stats st;
-	if (stats(&st)) {
+	if (it_stats(&st)) {
 		fprintf(stderr, "compute: %llu probes, %llu spin yields, %llu signal preemptions\n",
 		        (unsigned long long)st.probe_signals, (unsigned long long)st.spin_yields,
 		        (unsigned long long)st.signal_preempts);
@@ -112,7 +101,7 @@ static void case_handover(void)
 	for (int i = 0; i < 2; i++)
 		it_join(t[i]);
 	struct mp_stats st;
-	if (stats(&st)) {
+	if (it_stats(&st)) {
 		fprintf(stderr, "handover: %llu probes, %llu spin yields, %llu signal preemptions, %llu revokes\n",
 		        (unsigned long long)st.probe_signals, (unsigned long long)st.spin_yields,
 		        (unsigned long long)st.signal_preempts, (unsigned long long)st.revokes);

@@ -1,8 +1,7 @@
 /* spinlock_parked_holder: a pthread_spin_lock waiter gives its P to the holder, which sleeps holding the lock and then waits for a P; no preemption signal needed. */
-#include <dlfcn.h>
 #include <stdatomic.h>
 #include "itest.h"
-#include "sched/sched.h"
+#include "itstats.h"
 
 #define ROUNDS 20
 #define MARK 4242
@@ -33,14 +32,8 @@ static void *waiter(void *arg)
  * giving its P up is only moved by a revoke, three slices later. */
 static uint64_t monitor_revokes(void)
 {
-	void (*snapshot)(struct mp_stats *) =
-	        (void (*)(struct mp_stats *))dlsym(RTLD_DEFAULT, "mp_stats_snapshot");
 	struct mp_stats st;
-
-	if (!snapshot)
-		return 0;
-	snapshot(&st);
-	return st.revokes;
+	return it_stats(&st) ? st.revokes : 0;
 }
 
 int main(void)

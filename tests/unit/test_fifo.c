@@ -9,6 +9,29 @@
 enum release_by { BY_DETACH, BY_ENTER_BLOCKING, BY_YIELD };
 
 /*
+ * W1..Wn attach one at a time, each visibly parked before the next starts
+ * (H holds the only P); each will note its rank the moment it has the P
+ * and detach, handing it on.  first, if given, runs in each before it
+ * attaches (one step more).
+ */
+static void queue_waiters(struct agent *w, int n, void (*first)(struct agent *))
+{
+	for (int i = 0; i < n; i++) {
+		agent_start(&w[i], i + 1);
+		if (first) {
+			w[i].call = first;
+			agent_run(&w[i], A_CALL);
+		}
+		agent_post(&w[i], A_ATTACH);
+		agent_post(&w[i], A_NOTE_ORDER);
+		agent_post(&w[i], A_DETACH);
+		struct mp_stats s = stats();
+		cr_assert(WAIT_UNTIL((s = stats()).waiting == (uint32_t)i + 1, MP_TEST_WAIT_MS),
+		          "W%d did not park; %s", i + 1, stats_str(&s));
+	}
+}
+
+/*
  * H holds the only P; W1..Wk queue one at a time, each visibly parked
  * before the next starts; then H lets go.  Every waiter notes its rank the
  * moment it has the P and detaches, handing it to the next.
@@ -19,15 +42,7 @@ static void handoff_order(enum release_by how)
 	agent_start(&h, 0);
 	agent_run(&h, A_ATTACH);
 	cr_assert_eq(atomic_load(&h.pid), 0);
-	for (int i = 0; i < NWAITERS; i++) {
-		agent_start(&w[i], i + 1);
-		agent_post(&w[i], A_ATTACH);
-		agent_post(&w[i], A_NOTE_ORDER);
-		agent_post(&w[i], A_DETACH);
-		struct mp_stats s = stats();
-		cr_assert(WAIT_UNTIL((s = stats()).waiting == (uint32_t)i + 1, MP_TEST_WAIT_MS),
-		          "W%d did not park; %s", i + 1, stats_str(&s));
-	}
+	queue_waiters(w, NWAITERS, NULL);
 	for (int i = 0; i < NWAITERS; i++)
 		cr_assert_eq(atomic_load(&w[i].done), 0, "W%d got a P while H holds the only one", i + 1);
 
@@ -113,17 +128,7 @@ Test(fifo, yield_to_owner_overtakes_the_queue, .init = sched_up_nomon_1p, .fini 
 	enum { OWNER = 2 };   /* W3 */
 	agent_start(&h, 0);
 	agent_run(&h, A_ATTACH);
-	for (int i = 0; i < 4; i++) {
-		agent_start(&w[i], i + 1);
-		w[i].call = note_tid;
-		agent_run(&w[i], A_CALL);
-		agent_post(&w[i], A_ATTACH);
-		agent_post(&w[i], A_NOTE_ORDER);
-		agent_post(&w[i], A_DETACH);
-		struct mp_stats s = stats();
-		cr_assert(WAIT_UNTIL((s = stats()).waiting == (uint32_t)i + 1, MP_TEST_WAIT_MS),
-		          "W%d did not park; %s", i + 1, stats_str(&s));
-	}
+	queue_waiters(w, 4, note_tid);
 	atomic_store(&yield_target_tid, atomic_load(&waiter_tid[OWNER]));
 	cr_assert_gt(atomic_load(&yield_target_tid), 0);
 	h.call = yield_to_target;
